@@ -1,0 +1,42 @@
+"""relu_lab: the helper package of the ReLU Lab book.
+
+One small module per concept:
+
+- :mod:`relu_lab.activations`: ReLU and its relatives, with derivatives (NumPy).
+- :mod:`relu_lab.sparsity`: zero fractions, activation capture, dead units.
+- :mod:`relu_lab.gradients`: per-layer gradient norms.
+- :mod:`relu_lab.models`: seeded MLP builder.
+- :mod:`relu_lab.training`: deterministic training loop.
+- :mod:`relu_lab.data`: seeded and shipped data sets.
+- :mod:`relu_lab.plotting`: the book's plotting style.
+- :mod:`relu_lab.timing`: the timing harness of chapter 4 and ``make bench``.
+- :mod:`relu_lab.seeding`: the one seeding helper.
+"""
+
+from relu_lab.activations import (
+    elu,
+    elu_derivative,
+    gelu,
+    gelu_derivative,
+    leaky_relu,
+    leaky_relu_derivative,
+    prelu,
+    prelu_derivative,
+    relu,
+    relu_derivative,
+    sigmoid,
+    sigmoid_derivative,
+    silu,
+    silu_derivative,
+    tanh,
+    tanh_derivative,
+)
+from relu_lab.seeding import seed_everything
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "relu", "relu_derivative", "leaky_relu", "leaky_relu_derivative", "prelu", "prelu_derivative",
+    "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "elu", "elu_derivative",
+    "gelu", "gelu_derivative", "silu", "silu_derivative", "seed_everything", "__version__",
+]
