@@ -1,0 +1,53 @@
+# ReLU Lab: two commands do everything.
+#   make book   set up .venv and build the HTML book into _build/html
+#   make test   set up .venv and run every test (package, notebooks, strict build)
+# Other targets: execute (refresh stored notebook outputs), serve (read the built book
+# on http://localhost:8000), clean.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+JB     := $(VENV)/bin/jupyter-book
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+
+.PHONY: setup book test test-unit test-notebooks test-build execute serve clean
+
+setup: $(STAMP)
+
+# Re-install only when the pins or the package metadata change.
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+book: $(STAMP)
+	$(JB) build -W -n --keep-going .
+	@echo "Open _build/html/index.html, or run: make serve"
+
+test: test-unit test-notebooks test-build
+
+# relu_lab unit, property and doctests, and the stored-executed check on every chapter.
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests relu_lab --doctest-modules
+
+# Strict nbval: every stored output must be re-derived exactly (after the sanitizer).
+test-notebooks: $(STAMP)
+	$(PY) -m pytest -q --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+
+# The strict book build: a failing cell, a broken reference or a warning fails it.
+test-build: $(STAMP)
+	$(JB) build -W -n --keep-going .
+
+execute: $(STAMP)
+	$(PY) -m tests.tools.execute $(NOTEBOOKS)
+
+serve:
+	@test -f _build/html/index.html || { echo "Build the book first: make book"; exit 1; }
+	$(PY) -m http.server 8000 --bind 127.0.0.1 --directory _build/html
+
+clean:
+	rm -rf _build

@@ -1,0 +1,1 @@
+"""Developer tools for the book's notebooks (used by the Makefile and the tests)."""
