@@ -1,0 +1,121 @@
+"""relu_lab.exercises: right answers pass, classic wrong answers fail with a useful message."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+from relu_lab import activations as A
+from relu_lab.exercises import Result, check
+
+CORRECT = {
+    "relu": lambda x: np.where(x < 0, 0.0, x).astype(x.dtype),
+    "relu_derivative": lambda x: (x > 0).astype(x.dtype),
+    "leaky_relu": lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
+    "sigmoid": lambda x: special.expit(x).astype(x.dtype),
+    "sigmoid_derivative": lambda x: (special.expit(x) * (1 - special.expit(x))).astype(x.dtype),
+    "tanh_derivative": lambda x: 1 - np.tanh(x) ** 2,
+    "silu": lambda x: (x * special.expit(x)).astype(x.dtype),
+    "gelu": lambda x: (x * (1 + special.erf(x / math.sqrt(2))) / 2).astype(x.dtype),
+    "sparsity": lambda a: float(np.mean(a == 0)),
+    "dead_units": lambda acts: np.all(acts == 0, axis=0),
+    "he_std": lambda fan_in: math.sqrt(2 / fan_in),
+    "linear_collapse": lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1 + b2),
+}
+
+
+def test_every_exercise_has_a_correct_answer_here():
+    assert sorted(CORRECT) == check.names()
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_answers_pass(name, capsys):
+    result = check(name, CORRECT[name])
+    assert isinstance(result, Result) and result and result.cases >= 4
+    assert f"✓ {name}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["relu", "relu_derivative", "leaky_relu", "sigmoid", "silu"])
+def test_the_reference_itself_passes(name):
+    assert check(name, getattr(A, name), verbose=False)
+
+
+WRONG = [
+    # (exercise, answer, words the feedback must contain)
+    ("relu", lambda x: x * (x > 0), ["x = -inf", "returns nan", "-inf * 0 is nan"]),
+    ("relu", lambda x: x, ["x = -3", "returns -3", "PyTorch returns 0.0"]),
+    ("relu", lambda x: np.where(x > 0, x, 0.0).astype(x.dtype), ["x = nan", "Hiding a NaN"]),
+    ("relu", lambda x: np.maximum(x, 0.5 * 0).astype(np.float64), ["dtype float64", "keeps the input's dtype float32"]),
+    ("relu", lambda x: np.maximum(x, 0).ravel(), ["shape (12,)", "expected (3, 4)"]),
+    ("relu_derivative", lambda x: (x >= 0).astype(x.dtype), ["x = -0.0", "left derivative, 0"]),
+    ("relu_derivative", lambda x: np.ones_like(x), ["x = -3", "returns 1"]),
+    ("leaky_relu", lambda x, negative_slope=0.01: np.where(x > 0, x, 0.01 * x), ["negative_slope=0.2", "-0.6"]),
+    ("sigmoid_derivative", lambda x: special.expit(x), ["your sigmoid_derivative returns"]),
+    ("tanh_derivative", lambda x: 1 - np.tanh(x), ["your tanh_derivative returns"]),
+    ("gelu", lambda x: 0.5 * x * (1 + special.erf(x / np.sqrt(2))), ["dtype float64", "upcast"]),
+    ("sparsity", lambda a: float(np.mean(a != 0)), ["fraction of non-zeros"]),
+    ("sparsity", lambda a: np.mean(a == 0, axis=0), ["expected one number"]),
+    ("dead_units", lambda acts: np.any(acts == 0, axis=0), ["zero for *some* example"]),
+    ("dead_units", lambda acts: np.all(acts == 0, axis=1), ["wrong axis"]),
+    ("dead_units", lambda acts: ~np.all(acts == 0, axis=0), ["live units"]),
+    ("he_std", lambda fan_in: 2 / fan_in, ["That is the variance"]),
+    ("he_std", lambda fan_in: math.sqrt(1 / fan_in), ["zeroes half of its inputs"]),
+    ("linear_collapse", lambda W1, b1, W2, b2: (W2 @ W1, b2), ["b = W2 @ b1 + b2"]),
+    ("linear_collapse", lambda W1, b1, W2, b2: (W1.T @ W2.T, b2), ["shape"]),
+    ("linear_collapse", lambda W1, b1, W2, b2: W2 @ W1, ["return a pair (W, b)"]),
+]
+
+
+@pytest.mark.parametrize("name, answer, words", WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+def test_classic_wrong_answers_fail_with_specific_feedback(name, answer, words, capsys):
+    result = check(name, answer)
+    out = capsys.readouterr().out
+    assert not result and out.startswith(f"✗ {name}: not yet")
+    feedback = " ".join(result.problems)  # the printed text wraps these at 88 columns
+    for w in words:
+        assert w in feedback, f"{w!r} missing from feedback:\n{out}"
+
+
+def test_sign_of_zero_is_a_note_not_a_failure():
+    result = check("relu", lambda x: np.maximum(x, 0).astype(x.dtype) + 0.0, verbose=False)
+    assert result and any("np.signbit" in n for n in result.notes)
+
+
+def test_overflow_warnings_are_notes():
+    result = check("sigmoid", lambda x: 1 / (1 + np.exp(-x)), verbose=False)
+    assert result
+
+
+def test_stub_says_not_yet():
+    def my_relu(x):
+        raise NotImplementedError
+
+    result = check("relu", my_relu, verbose=False)
+    assert not result and "NotImplementedError" in result.problems[0]
+
+
+@pytest.mark.parametrize("name, answer, words", [
+    ("rleu", np.abs, ["no exercise called 'rleu'", "Did you mean 'relu'"]),
+    (3, np.abs, ["no exercise called 3"]),
+    ("relu", 3, ["must be a function", "check('relu', my_function)"]),
+    ("relu", np.zeros(3), ["must be a function"]),
+    ("relu", ..., ["must be a function"]),
+    ("relu", lambda x: None, ["returned None", "return"]),
+    ("relu", lambda x: 1 / 0, ["raised ZeroDivisionError"]),
+    ("he_std", lambda: 1.0, ["raised TypeError"]),
+])
+def test_bad_input_gets_a_message_not_a_traceback(name, answer, words):
+    result = check(name, answer, verbose=False)
+    assert not result
+    for w in words:
+        assert w in result.problems[0]
+
+
+def test_result_repr_and_report():
+    ok = check("he_std", CORRECT["he_std"], verbose=False)
+    assert repr(ok) == "<check 'he_std': passed>" and "all 6 checks passed" in ok.report()
+    bad = check("he_std", lambda n: 1.0, verbose=False)
+    assert repr(bad) == "<check 'he_std': not yet>" and bad.report().startswith("✗ he_std: not yet.")
