@@ -11,7 +11,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup book test test-unit test-notebooks test-build execute serve clean
+.PHONY: setup book test test-unit test-notebooks test-build test-browser execute serve clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,11 @@ book: $(STAMP)
 	$(JB) build -W -n --keep-going .
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: test-unit test-notebooks test-build
+test: test-unit test-notebooks test-build test-browser
 
 # relu_lab unit, property and doctests, and the stored-executed check on every chapter.
 test-unit: $(STAMP)
-	$(PY) -m pytest -q tests relu_lab --doctest-modules
+	$(PY) -m pytest -q tests relu_lab --doctest-modules --ignore=tests/browser
 
 # Strict nbval: every stored output must be re-derived exactly (after the sanitizer).
 test-notebooks: $(STAMP)
@@ -41,6 +41,10 @@ test-notebooks: $(STAMP)
 # The strict book build: a failing cell, a broken reference or a warning fails it.
 test-build: $(STAMP)
 	$(JB) build -W -n --keep-going .
+
+# Every page of the built book in headless Chromium, offline (skips if no Chromium).
+test-browser: $(STAMP)
+	$(PY) -m pytest -q -rs tests/browser
 
 execute: $(STAMP)
 	$(PY) -m tests.tools.execute $(NOTEBOOKS)

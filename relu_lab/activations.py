@@ -11,8 +11,8 @@ checks them value for value:
 * **dtype.** float16, float32 and float64 are kept. Booleans and integers are promoted
   to float64, as ``np.exp`` does (PyTorch would keep integers for ``relu`` and refuse
   them for ``leaky_relu``; one rule for every function is easier to remember).
-* **Derivative at 0.** ``relu_derivative(0) == 0``: PyTorch's backward pass computes
-  ``grad * (x > 0)``, picking the left derivative at the kink.
+* **Derivative at 0.** ``relu_derivative(0) == 0``: PyTorch's backward pass zeroes the
+  gradient where ``x <= 0``, picking the left derivative at the kink.
 * **NaN** propagates through every forward function. The piecewise-linear derivatives
   follow autograd, which tests ``x <= 0`` (ReLU) or ``x > 0`` (Leaky, PReLU): both
   comparisons are false for NaN, so ``relu_derivative(nan) == 1`` and
