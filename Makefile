@@ -1,8 +1,8 @@
 # ReLU Lab: two commands do everything.
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up .venv and run every test (package, notebooks, strict build)
-# Other targets: execute (refresh stored notebook outputs), serve (read the built book
-# on http://localhost:8000), clean.
+# Other targets: execute (refresh stored notebook outputs), practice (learner copies
+# without solutions), serve (read the built book on http://localhost:8000), clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -11,7 +11,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup book test test-unit test-notebooks test-build test-browser execute serve clean
+.PHONY: setup book test test-unit test-notebooks test-build test-browser execute practice serve clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ test-browser: $(STAMP)
 
 execute: $(STAMP)
 	$(PY) -m tests.tools.execute $(NOTEBOOKS)
+
+# Learner copies of every chapter, without solutions, in _build/practice/.
+practice: $(STAMP)
+	$(PY) -m tests.tools.practice _build/practice
 
 serve:
 	@test -f _build/html/index.html || { echo "Build the book first: make book"; exit 1; }
