@@ -11,7 +11,7 @@ JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 
-.PHONY: setup book test test-unit test-notebooks test-build test-browser execute practice serve clean
+.PHONY: setup book test test-unit test-notebooks test-build test-browser execute practice bench serve clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,11 @@ execute: $(STAMP)
 # Learner copies of every chapter, without solutions, in _build/practice/.
 practice: $(STAMP)
 	$(PY) -m tests.tools.practice _build/practice
+
+# Benchmarks: kernels, the book, the tests (tables + _build/bench/bench.json).
+# `make bench BENCH_ARGS="--only kernels"` runs a part.
+bench: $(STAMP)
+	$(PY) -m tests.tools.bench $(BENCH_ARGS)
 
 serve:
 	@test -f _build/html/index.html || { echo "Build the book first: make book"; exit 1; }

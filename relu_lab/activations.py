@@ -130,9 +130,8 @@ def relu_derivative(x: ArrayLike) -> np.ndarray:
     array([0., 0., 1.])
     """
     x = as_float_array(x)
-    keep = np.less_equal(x, 0, out=np.empty(x.shape, dtype=bool))
-    np.logical_not(keep, out=keep)
-    return keep.astype(x.dtype)
+    # 1 - (x <= 0): two passes over memory, and NaN <= 0 is False, giving 1.
+    return np.subtract(x.dtype.type(1), np.less_equal(x, 0), dtype=x.dtype)
 
 
 # ------------------------------------------------------------------- Leaky ReLU
@@ -160,7 +159,13 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> np.ndarray:
     x = as_float_array(x)
     slope = check_real(negative_slope, "negative_slope")
     xc = _compute_dtype(x)
-    return _like(np.where(xc > 0, xc, xc * slope), x)
+    if slope == 0:  # x * 0 is NaN at +inf, so max/min below would differ from torch there
+        return _like(np.where(xc > 0, xc, xc * slope), x)
+    # max(x, a*x) for a < 1 (min for a > 1) equals torch's `x > 0 ? x : a*x` on every
+    # input, ties and NaN included, in two passes over memory instead of three.
+    out = np.multiply(xc, slope, out=np.empty_like(xc))
+    (np.maximum if slope < 1 else np.minimum)(xc, out, out=out)
+    return _like(out, x)
 
 
 @_quiet
@@ -245,6 +250,16 @@ def prelu_derivative(x: ArrayLike, weight: ArrayLike = 0.25) -> np.ndarray:
 # ------------------------------------------------------------ sigmoid and tanh
 
 
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) in place in one buffer. exp overflows to inf for x < -88 (float32),
+    and 1 / inf = 0 is the right answer, so the plain formula is accurate everywhere."""
+    out = np.negative(x, out=np.empty_like(x))  # out=: 0-d input stays an array
+    np.exp(out, out=out)
+    out += 1
+    np.reciprocal(out, out=out)
+    return out
+
+
 @_quiet
 def sigmoid(x: ArrayLike) -> np.ndarray:
     """Logistic sigmoid, ``1 / (1 + exp(-x))``, computed without overflow.
@@ -257,7 +272,7 @@ def sigmoid(x: ArrayLike) -> np.ndarray:
     0.0
     """
     x = as_float_array(x)
-    return _like(special.expit(_compute_dtype(x)), x)
+    return _like(_sigmoid(_compute_dtype(x)), x)
 
 
 @_quiet
@@ -270,8 +285,10 @@ def sigmoid_derivative(x: ArrayLike) -> np.ndarray:
     array([0.25])
     """
     x = as_float_array(x)
-    s = special.expit(_compute_dtype(x))
-    return _like(s * (1 - s), x)
+    s = _sigmoid(_compute_dtype(x))
+    out = np.subtract(1, s, out=np.empty_like(s))
+    out *= s
+    return _like(out, x)
 
 
 @_quiet
@@ -297,8 +314,11 @@ def tanh_derivative(x: ArrayLike) -> np.ndarray:
     array([1., 0.])
     """
     x = as_float_array(x)
-    t = np.tanh(_compute_dtype(x))
-    return _like(1 - t * t, x)
+    xc = _compute_dtype(x)
+    t = np.tanh(xc, out=np.empty_like(xc))
+    np.multiply(t, t, out=t)
+    np.subtract(1, t, out=t)
+    return _like(t, x)
 
 
 # ------------------------------------------------------------ ELU, GELU, SiLU
@@ -384,7 +404,7 @@ def silu(x: ArrayLike) -> np.ndarray:
     """
     x = as_float_array(x)
     xc = _compute_dtype(x)
-    return _like(xc * special.expit(xc), x)
+    return _like(xc * _sigmoid(xc), x)
 
 
 @_quiet
@@ -398,7 +418,7 @@ def silu_derivative(x: ArrayLike) -> np.ndarray:
     """
     x = as_float_array(x)
     xc = _compute_dtype(x)
-    s = special.expit(xc)
+    s = _sigmoid(xc)
     return _like(s * (1 + xc * (1 - s)), x)
 
 

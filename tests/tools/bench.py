@@ -1,0 +1,184 @@
+"""`make bench`: kernels, the book and the tests, timed the same way as chapter 4.
+
+Usage: python -m tests.tools.bench [--only kernels,book,tests] [--quick]
+
+Every figure is the median over repeats after a warm-up (``relu_lab.timing.time_call``),
+with its interquartile range; comparisons are ratios measured side by side in the same
+run. Prints tables and writes them to ``_build/bench/bench.json``. Budgets are those of
+the benchmark issue; a row that misses its budget is marked ``MISS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from relu_lab import activations as A
+from relu_lab.timing import time_call
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "_build" / "bench"
+KERNEL_BUDGET = 1.2  # relu_lab <= 1.2 x the faster of torch and plain NumPy
+SLOPE = 0.01
+
+# name -> (relu_lab function, plain NumPy expression, torch equivalent on a tensor)
+# Derivatives are compared with PyTorch's backward kernels given an all-ones gradient.
+KERNELS: dict[str, tuple[Callable, Callable, Callable]] = {
+    "relu": (A.relu, lambda x: np.maximum(x, 0), torch.relu),
+    "relu'": (A.relu_derivative, lambda x: (x > 0).astype(x.dtype),
+              lambda t: torch.ops.aten.threshold_backward(torch.ones_like(t), t, 0)),
+    "leaky_relu": (A.leaky_relu, lambda x: np.where(x > 0, x, x * SLOPE), lambda t: F.leaky_relu(t, SLOPE)),
+    "leaky_relu'": (A.leaky_relu_derivative, lambda x: np.where(x > 0, x.dtype.type(1), x.dtype.type(SLOPE)),
+                    lambda t: torch.ops.aten.leaky_relu_backward(torch.ones_like(t), t, SLOPE, False)),
+    "sigmoid": (A.sigmoid, lambda x: 1 / (1 + np.exp(-x)), torch.sigmoid),
+    "sigmoid'": (A.sigmoid_derivative, lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s),
+                 lambda t: torch.ops.aten.sigmoid_backward(torch.ones_like(t), torch.sigmoid(t))),
+    "tanh": (A.tanh, np.tanh, torch.tanh),
+    "tanh'": (A.tanh_derivative, lambda x: 1 - np.tanh(x) ** 2,
+              lambda t: torch.ops.aten.tanh_backward(torch.ones_like(t), torch.tanh(t))),
+}
+
+
+def _row(t) -> dict[str, float]:
+    return {"median_ms": t.median * 1e3, "iqr_rel": t.spread}
+
+
+def bench_kernels(quick: bool) -> dict[str, Any]:
+    sizes = [10**3, 10**5] if quick else [10**3, 10**5, 10**7]
+    rng = np.random.default_rng(0)
+    rows = []
+    print(f"\n## Kernels (torch threads: {torch.get_num_threads()})")
+    print(f"{'kernel':<12} {'dtype':<8} {'n':>9} {'relu_lab':>10} {'numpy':>10} {'torch':>10} {'ratio':>7}  budget")
+    for dtype in (np.float32, np.float64):
+        for n in sizes:
+            x = rng.standard_normal(n).astype(dtype)
+            t = torch.from_numpy(x)
+            repeats = 7 if n >= 10**7 else 25
+            number = 1 if n >= 10**5 else 50
+            for name, (ours, plain, theirs) in KERNELS.items():
+                with np.errstate(over="ignore"):
+                    t_ours = time_call(ours, x, repeats=repeats, number=number)
+                    t_np = time_call(plain, x, repeats=repeats, number=number)
+                t_torch = time_call(theirs, t, repeats=repeats, number=number)
+                best = min(t_np.median, t_torch.median)
+                ratio = t_ours.median / best
+                ok = ratio <= KERNEL_BUDGET or n < 10**7
+                rows.append({"kernel": name, "dtype": np.dtype(dtype).name, "n": n, "relu_lab": _row(t_ours),
+                             "numpy": _row(t_np), "torch": _row(t_torch), "ratio_to_best": ratio,
+                             "budgeted": n >= 10**7 and dtype == np.float32, "within_budget": ok})
+                mark = ("ok" if ok else "MISS") if n >= 10**7 and dtype == np.float32 else ""
+                print(f"{name:<12} {np.dtype(dtype).name:<8} {n:>9,} {t_ours.median*1e3:>8.3f}ms "
+                      f"{t_np.median*1e3:>8.3f}ms {t_torch.median*1e3:>8.3f}ms {ratio:>7.2f}  {mark}")
+    # Bandwidth: an elementwise function must at least read and write its array once.
+    n = 10**6 if quick else 10**7
+    x = rng.standard_normal(n).astype(np.float32)
+    buf = np.empty_like(x)
+    copy = time_call(x.copy, repeats=9)
+    copyto = time_call(np.copyto, buf, x, repeats=9)
+    relu_t = time_call(A.relu, x, repeats=9)
+    maximum_out = time_call(lambda: np.maximum(x, 0, out=buf), repeats=9)
+    bandwidth = {
+        "n": n, "copy_ms": copy.median * 1e3, "copyto_ms": copyto.median * 1e3,
+        "relu_ms": relu_t.median * 1e3, "maximum_out_ms": maximum_out.median * 1e3,
+        "relu_fraction_of_copy": copy.median / relu_t.median,
+        "maximum_out_fraction_of_copyto": copyto.median / maximum_out.median,
+    }
+    gbps = 2 * x.nbytes / copy.median / 1e9
+    print(f"\nBandwidth on {n:,} float32: x.copy() {copy.median*1e3:.2f} ms ({gbps:.1f} GB/s read+write), "
+          f"relu_lab.relu {relu_t.median*1e3:.2f} ms = {bandwidth['relu_fraction_of_copy']:.2f} of copy "
+          f"(budget >= 0.6: {'ok' if bandwidth['relu_fraction_of_copy'] >= 0.6 else 'MISS'}); "
+          f"np.copyto {copyto.median*1e3:.2f} ms, np.maximum(out=) {maximum_out.median*1e3:.2f} ms "
+          f"= {bandwidth['maximum_out_fraction_of_copyto']:.2f} of copyto (relu_lab offers no out=)")
+    return {"rows": rows, "bandwidth": bandwidth}
+
+
+def _run(cmd: list[str], cwd: Path = ROOT) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(proc.stdout[-3000:], proc.stderr[-3000:], sep="\n")
+        raise SystemExit(f"bench: {' '.join(cmd)} failed with exit code {proc.returncode}")
+    return elapsed
+
+
+def bench_book() -> dict[str, Any]:
+    import nbformat
+    from nbclient import NotebookClient
+
+    print("\n## The book")
+    chapters = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        chapters[path.stem] = time.perf_counter() - start
+        flag = "ok" if chapters[path.stem] <= 15 else "MISS (> 15 s)"
+        print(f"{path.stem:<28} {chapters[path.stem]:6.1f} s  {flag}")
+    total = sum(chapters.values())
+    print(f"{'all chapters':<28} {total:6.1f} s  {'ok' if total < 90 else 'MISS (>= 90 s)'}")
+    jb = str(Path(sys.executable).parent / "jupyter-book")
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        shutil.copytree(ROOT, site, ignore=shutil.ignore_patterns(".venv", "_build", ".git", "__pycache__"))
+        clean = _run([jb, "build", "-W", "-n", "--keep-going", str(site)])
+        rebuild = _run([jb, "build", "-W", "-n", "--keep-going", str(site)])
+    print(f"clean build from nothing      {clean:6.1f} s")
+    print(f"rebuild, nothing changed      {rebuild:6.1f} s  {'ok' if rebuild < 5 else 'MISS (>= 5 s)'}")
+    return {"chapters_s": chapters, "total_s": total, "clean_build_s": clean, "rebuild_s": rebuild}
+
+
+def bench_tests() -> dict[str, Any]:
+    print("\n## make test, by stage (after setup)")
+    stages = {}
+    for stage in ("test-unit", "test-notebooks", "test-build", "test-browser"):
+        stages[stage] = _run(["make", "--no-print-directory", stage])
+        print(f"{stage:<16} {stages[stage]:6.1f} s")
+    total = sum(stages.values())
+    print(f"{'make test':<16} {total:6.1f} s  {'ok' if total < 300 else 'MISS (>= 5 min)'}")
+    return {"stages_s": stages, "total_s": total}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="kernels,book,tests", help="comma-separated: kernels, book, tests")
+    parser.add_argument("--quick", action="store_true", help="small kernel sizes only (a smoke test)")
+    args = parser.parse_args(argv)
+    parts = {p.strip() for p in args.only.split(",")}
+    unknown = parts - {"kernels", "book", "tests"}
+    if unknown:
+        parser.error(f"--only takes kernels, book, tests; got {sorted(unknown)}")
+    result: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(),
+                    "torch": torch.__version__, "numpy": np.__version__, "torch_threads": torch.get_num_threads()},
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if "kernels" in parts:
+        result["kernels"] = bench_kernels(args.quick)
+    if "book" in parts:
+        result["book"] = bench_book()
+    if "tests" in parts:
+        result["tests"] = bench_tests()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2))
+    print(f"\nwrote {OUT / 'bench.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
