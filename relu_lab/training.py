@@ -16,7 +16,107 @@ from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
 from relu_lab.sparsity import ACTIVATION_LAYERS, dead_fraction
 
-__all__ = ["History", "train", "accuracy"]
+__all__ = ["History", "train", "accuracy", "SGD", "Adam", "make_optimizer"]
+
+
+class SGD:
+    """Stochastic gradient descent with momentum, step for step ``torch.optim.SGD``.
+
+    The update of every parameter ``p`` with gradient ``g`` is::
+
+        buf = g                      (first step)
+        buf = momentum * buf + g     (later steps)
+        p   = p - lr * buf
+
+    (with ``momentum=0`` simply ``p = p - lr * g``). It performs the same tensor
+    operations in the same order as PyTorch's single-tensor SGD, so results are bit for
+    bit those of ``torch.optim.SGD(params, lr, momentum)``; the tests check this. It is
+    written out here because it is four lines, and because creating any ``torch.optim``
+    optimiser imports the ``torch.compile`` machinery, a second or more per chapter.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.momentum = float(lr), float(momentum)
+        self._buffers: list[torch.Tensor | None] = [None] * len(self.params)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of the last step (set them to None, as PyTorch does)."""
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Move every parameter that has a gradient one step against it."""
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad
+            if self.momentum != 0:
+                buf = self._buffers[i]
+                if buf is None:
+                    buf = self._buffers[i] = torch.clone(g).detach()
+                else:
+                    buf.mul_(self.momentum).add_(g)
+                g = buf
+            p.add_(g, alpha=-self.lr)
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015), step for step ``torch.optim.Adam`` with its defaults.
+
+    Keeps running averages of the gradient ``m`` and of its square ``v`` (betas 0.9 and
+    0.999), corrects their bias towards zero, and moves each parameter by
+    ``lr * m_hat / (sqrt(v_hat) + 1e-8)``. Same operations, same order and same results
+    as PyTorch's single-tensor Adam; the tests check this.
+    """
+
+    def __init__(self, params, lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8) -> None:
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.betas, self.eps = float(lr), betas, float(eps)
+        self._state: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None] = [None] * len(self.params)
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of the last step (set them to None, as PyTorch does)."""
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        """Move every parameter that has a gradient one Adam step."""
+        beta1, beta2 = self.betas
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad
+            if self._state[i] is None:
+                self._state[i] = (torch.tensor(0.0), torch.zeros_like(p), torch.zeros_like(p))
+            step_t, m, v = self._state[i]
+            step_t += 1
+            m.lerp_(g, 1 - beta1)
+            v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+            step = step_t.item()
+            step_size = self.lr / (1 - beta1 ** step)
+            bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
+            denom = (v.sqrt() / bias_correction2_sqrt).add_(self.eps)
+            p.addcdiv_(m, denom, value=-step_size)
+
+
+def make_optimizer(name: str, params, lr: float, momentum: float = 0.0) -> SGD | Adam:
+    """The optimiser ``train`` uses: ``"sgd"`` (with ``momentum``) or ``"adam"``.
+
+    Examples
+    --------
+    >>> from relu_lab.models import mlp
+    >>> make_optimizer("sgd", mlp([2, 2]).parameters(), lr=0.1).lr
+    0.1
+    """
+    if name == "sgd":
+        return SGD(params, lr=lr, momentum=momentum)
+    if name == "adam":
+        return Adam(params, lr=lr)
+    raise ValueError(f"optimizer must be 'sgd' or 'adam', got {name!r}")
 
 
 @dataclass
@@ -111,7 +211,8 @@ def train(
     batch_size : int, default 64
         Examples per step (the last batch of an epoch may be smaller).
     optimizer : {"sgd", "adam"}, default "sgd"
-        ``torch.optim.SGD`` (with ``momentum``) or ``torch.optim.Adam``.
+        :class:`SGD` (with ``momentum``) or :class:`Adam`, which compute exactly what
+        ``torch.optim.SGD`` and ``torch.optim.Adam`` compute.
     momentum : float, default 0.0
         SGD momentum in [0, 1).
     seed : int, default 0
@@ -151,12 +252,7 @@ def train(
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     seed = check_positive_int(seed, "seed", minimum=0)
     dev = _device(device)
-    if optimizer == "sgd":
-        opt: torch.optim.Optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-    else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    opt = make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
     track_dead = bool(track_dead) and any(isinstance(m, ACTIVATION_LAYERS) for m in model.modules())
 
     model.to(dev)
@@ -181,7 +277,7 @@ def train(
         order = torch.randperm(len(data), generator=generator).to(dev)
         for start in range(0, len(data), batch_size):
             idx = order[start:start + batch_size]
-            opt.zero_grad(set_to_none=True)
+            opt.zero_grad()
             F.cross_entropy(model(X[idx]), y[idx]).backward()
             opt.step()
         record()

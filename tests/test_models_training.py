@@ -13,6 +13,7 @@ from relu_lab import data as D
 from relu_lab.gradients import gradient_norms
 from relu_lab.models import ACTIVATION_MODULES, mlp
 from relu_lab.seeding import seed_everything
+from relu_lab import training as T
 from relu_lab.training import History, accuracy, train
 
 # ----------------------------------------------------------------- models
@@ -103,10 +104,22 @@ def test_synthetic_sets_are_seeded(make):
     assert a.X.dtype == torch.float32 and a.y.dtype == torch.int64 and len(a) == 50
 
 
-def test_digits_ship_with_sklearn():
-    d = D.digits()
+def test_digits_are_scikit_learns_digits():
+    from sklearn.datasets import load_digits
+
+    d, ref = D.digits(), load_digits()
     assert (len(d), d.n_features, d.n_classes) == (1797, 64, 10)
-    assert 0.0 <= d.X.min() and d.X.max() <= 1.0
+    assert torch.equal(d.X, torch.as_tensor(ref.data / 16.0, dtype=torch.float32))
+    assert torch.equal(d.y, torch.as_tensor(ref.target))
+
+
+def test_digits_load_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    code = "import sys, relu_lab.data as d; d.digits(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_split_is_disjoint_and_seeded():
@@ -233,3 +246,44 @@ def test_seed_everything_repeats_numpy_and_torch():
         seed_everything(-3)
     with pytest.raises(TypeError, match="seed must be an integer"):
         seed_everything("7")
+
+
+@pytest.mark.parametrize("name, momentum", [("sgd", 0.0), ("sgd", 0.9), ("adam", 0.0)])
+def test_optimisers_match_torch_optim_bit_for_bit(name, momentum):
+    data = D.xor(64, seed=1)
+    ours, theirs = mlp([2, 16, 16, 2], seed=0), mlp([2, 16, 16, 2], seed=0)
+    opt = T.make_optimizer(name, ours.parameters(), lr=0.05, momentum=momentum)
+    if name == "sgd":
+        ref = torch.optim.SGD(theirs.parameters(), lr=0.05, momentum=momentum)
+    else:
+        ref = torch.optim.Adam(theirs.parameters(), lr=0.05)
+    for step in range(6):
+        idx = torch.arange(step * 8, step * 8 + 16) % 64
+        for net, o in ((ours, opt), (theirs, ref)):
+            o.zero_grad()
+            torch.nn.functional.cross_entropy(net(data.X[idx]), data.y[idx]).backward()
+            o.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_optimisers_skip_parameters_without_gradient():
+    net = mlp([2, 4, 2], seed=0)
+    frozen = net.linear2.weight.detach().clone()
+    opt = T.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    net(torch.ones(3, 2))[:, 0].sum().backward()
+    net.linear2.weight.grad = None
+    opt.step()
+    assert torch.equal(net.linear2.weight, frozen)
+
+
+def test_training_does_not_import_torch_compile():
+    import subprocess
+    import sys
+
+    code = ("import sys; from relu_lab.models import mlp; from relu_lab.training import train;"
+            "from relu_lab.data import xor; train(mlp([2, 4, 2]), xor(), epochs=1);"
+            "train(mlp([2, 4, 2]), xor(), epochs=1, optimizer='adam');"
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

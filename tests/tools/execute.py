@@ -1,6 +1,7 @@
 """Re-execute notebooks in place, so that their stored outputs are fresh.
 
-Usage: python -m tests.tools.execute [notebooks/NAME.ipynb ...]   (default: all chapters)
+Usage: python -m tests.tools.execute [--slowest N] [notebooks/NAME.ipynb ...]
+(default: all chapters; --slowest N also lists each notebook's N slowest cells)
 
 Each notebook runs in its own directory with the venv's kernel, and its execution time
 is printed. `make execute` calls this after a chapter or relu_lab changes.
@@ -10,18 +11,34 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
 
-def execute(path: Path, timeout: int = 300) -> float:
+def _cell_seconds(cell) -> float:
+    stamps = cell.metadata.get("execution", {})
+    try:
+        start = datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))
+        end = datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return 0.0
+    return (end - start).total_seconds()
+
+
+def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
+                   coalesce_streams=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for i, cell in sorted(code, key=lambda ic: -_cell_seconds(ic[1]))[:slowest]:
+        first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+        print(f"    cell {i:>3}: {_cell_seconds(cell):5.1f} s  {first[:60]}")
     # Drop the per-cell timestamps nbclient adds: they would change on every run.
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -30,10 +47,13 @@ def execute(path: Path, timeout: int = 300) -> float:
 
 
 def main(args: list[str]) -> int:
+    slowest = 0
+    if args[:1] == ["--slowest"]:
+        slowest, args = int(args[1]), args[2:]
     paths = [Path(a) for a in args] or sorted(Path("notebooks").glob("*.ipynb"))
     total = 0.0
     for p in paths:
-        seconds = execute(p)
+        seconds = execute(p, slowest=slowest)
         total += seconds
         print(f"{p}: {seconds:.1f} s")
     print(f"total: {total:.1f} s")
