@@ -4,13 +4,19 @@ One small module per concept:
 
 - :mod:`relu_lab.activations`: ReLU and its relatives, with derivatives (NumPy).
 - :mod:`relu_lab.sparsity`: zero fractions, activation capture, dead units.
+- :mod:`relu_lab.stats`: closed-form moments of ReLU of a Gaussian, histograms.
+- :mod:`relu_lab.regions`: counting the linear regions of a ReLU network.
 - :mod:`relu_lab.gradients`: per-layer gradient norms.
+- :mod:`relu_lab.signals`: forward signal propagation through depth.
+- :mod:`relu_lab.dying`: provoking, detecting and counting dead units.
+- :mod:`relu_lab.compare`: training the same model with several activations.
 - :mod:`relu_lab.models`: seeded MLP builder.
 - :mod:`relu_lab.training`: deterministic training loop.
 - :mod:`relu_lab.data`: seeded and shipped data sets.
 - :mod:`relu_lab.plotting`: the book's plotting style.
 - :mod:`relu_lab.timing`: the timing harness of chapter 4 and ``make bench``.
 - :mod:`relu_lab.seeding`: the one seeding helper.
+- :mod:`relu_lab.exercises`: ``check(name, answer)`` for the coded exercises.
 """
 
 from relu_lab.activations import (

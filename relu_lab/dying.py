@@ -1,0 +1,292 @@
+"""Dying ReLU: networks born dead, units that never switch on, and learned slopes.
+
+Introduced in chapter 8 (:func:`born_dead_probability`, networks that compute a
+constant before any training) and chapter 9 (:func:`inactive_units`, a fair count of
+"switched-off" units for leaky activations, and :func:`train_recording` with
+:func:`prelu_slopes`, to follow a Parametric ReLU's learned slope through training).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from relu_lab._validation import check_positive_int, check_real
+from relu_lab.data import Dataset
+from relu_lab.sparsity import ACTIVATION_LAYERS, _check_model_inputs, dead_fraction
+from relu_lab.training import History, accuracy, make_optimizer, train
+
+__all__ = ["born_dead_probability", "inactive_units", "inactive_fraction", "prelu_slopes", "train_recording"]
+
+T = TypeVar("T")
+
+
+def born_dead_probability(
+    width: int,
+    depth: int,
+    *,
+    n_networks: int = 1000,
+    input_dim: int = 1,
+    n_points: int = 64,
+    bias_std: float = 0.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Estimate, by sampling, how likely a deep narrow ReLU network is *born dead*.
+
+    A network is born dead when, straight after random initialisation, it computes a
+    constant on its whole input domain, here the cube ``[-1, 1] ** input_dim``. It
+    happens as soon as one hidden layer outputs the same values for every input (in
+    practice: every unit of that layer is 0 everywhere), because all later layers then
+    see a constant. Lu, Shin, Su & Karniadakis (2019) prove that for a fixed width the
+    probability tends to 1 as the depth grows.
+
+    ``n_networks`` networks of ``depth`` hidden layers of ``width`` units are drawn
+    with He-normal weights (standard deviation ``sqrt(2 / fan_in)``) and normal biases
+    of standard deviation ``bias_std`` (0: zero biases, as ``relu_lab.models.mlp``).
+    Each is evaluated in float64 on ``n_points`` inputs: evenly spaced on ``[-1, 1]``
+    when ``input_dim`` is 1 (with zero biases the end points alone decide, so the
+    answer is exact), otherwise drawn uniformly from the cube. The first ``L`` layers
+    of a sampled network form a sampled network of depth ``L``, so one pass gives the
+    estimate for every depth from 1 to ``depth``.
+
+    Parameters
+    ----------
+    width : int
+        Units per hidden layer, at least 1.
+    depth : int
+        Largest number of hidden layers, at least 1.
+    n_networks : int, default 1000
+        Networks sampled; the standard error is at most ``0.5 / sqrt(n_networks)``.
+    input_dim : int, default 1
+        Dimension of the input domain.
+    n_points : int, default 64
+        Inputs at which each network is evaluated, at least 2.
+    bias_std : float, default 0.0
+        Standard deviation of the biases, non-negative.
+    seed : int, default 0
+        Seed of the weights (and of the inputs when ``input_dim > 1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(depth,)``: entry ``L - 1`` is the fraction of sampled networks with
+        ``L`` hidden layers that are born dead. It never decreases with ``L``.
+
+    Examples
+    --------
+    >>> p = born_dead_probability(width=2, depth=30, n_networks=500)
+    >>> p.shape, float(p[0]), bool(p[-1] > 0.9)
+    ((30,), 0.0, True)
+    >>> bool(born_dead_probability(8, 30, n_networks=500)[-1] < p[-1])  # wider: less often
+    True
+    """
+    width = check_positive_int(width, "width")
+    depth = check_positive_int(depth, "depth")
+    n_networks = check_positive_int(n_networks, "n_networks")
+    input_dim = check_positive_int(input_dim, "input_dim")
+    n_points = check_positive_int(n_points, "n_points", minimum=2)
+    bias_std = check_real(bias_std, "bias_std")
+    if bias_std < 0:
+        raise ValueError(f"bias_std must be >= 0, got {bias_std}")
+    seed = check_positive_int(seed, "seed", minimum=0)
+
+    g = torch.Generator().manual_seed(seed)
+    if input_dim == 1:
+        x = torch.linspace(-1.0, 1.0, n_points, dtype=torch.float64).reshape(-1, 1)
+    else:
+        x = torch.rand(n_points, input_dim, generator=g, dtype=torch.float64) * 2 - 1
+    h = x.expand(n_networks, -1, -1)
+    dead = torch.zeros(n_networks, dtype=torch.bool)
+    probability = np.empty(depth)
+    fan_in = input_dim
+    for layer in range(depth):
+        w = torch.randn(n_networks, fan_in, width, generator=g, dtype=torch.float64) * (2.0 / fan_in) ** 0.5
+        b = torch.randn(n_networks, 1, width, generator=g, dtype=torch.float64) * bias_std
+        h = torch.relu(h @ w + b)
+        fan_in = width
+        dead |= (h.amax(dim=1) == h.amin(dim=1)).all(dim=1)  # every unit constant over the inputs
+        probability[layer] = dead.double().mean().item()
+    return probability
+
+
+def inactive_units(model: nn.Module, inputs: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
+    """For each activation layer, which units have pre-activation ``<= 0`` on every input.
+
+    For ReLU this is the same as :func:`relu_lab.sparsity.dead_units` (output exactly 0
+    on every input). A Leaky or Parametric ReLU unit never outputs 0 for a negative
+    input, so ``dead_units`` cannot see that it is switched off; this function looks at
+    the activation layer's *input* instead, which is fair to every activation.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network with at least one activation layer (see
+        :data:`relu_lab.sparsity.ACTIVATION_LAYERS`).
+    inputs : torch.Tensor
+        A batch, examples along dimension 0.
+
+    Returns
+    -------
+    OrderedDict
+        Activation layer name to a boolean tensor with one entry per unit (True =
+        inactive on every input).
+
+    Examples
+    --------
+    >>> from relu_lab.models import mlp
+    >>> net = mlp([2, 3, 1], activation="leaky_relu", bias=-100.0)
+    >>> inactive_units(net, torch.randn(10, 2))["leaky_relu1"].tolist()
+    [True, True, True]
+    """
+    _check_model_inputs(model, inputs)
+    targets = [(name, m) for name, m in model.named_modules() if isinstance(m, ACTIVATION_LAYERS)]
+    if not targets:
+        raise ValueError("model has no activation layer (see relu_lab.sparsity.ACTIVATION_LAYERS)")
+    found: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    def hook_for(name: str) -> Callable[..., None]:
+        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            found[name] = (args[0].detach() <= 0).all(dim=0)
+        return hook
+
+    handles = [m.register_forward_pre_hook(hook_for(name)) for name, m in targets]
+    try:
+        with torch.no_grad():
+            model(inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    return found
+
+
+def inactive_fraction(model: nn.Module, inputs: torch.Tensor) -> float:
+    """Fraction of all activation units of ``model`` that are inactive on ``inputs``.
+
+    Examples
+    --------
+    >>> from relu_lab.models import mlp
+    >>> inactive_fraction(mlp([2, 3, 1], activation="prelu", bias=-100.0), torch.randn(10, 2))
+    1.0
+    """
+    found = inactive_units(model, inputs)
+    total = sum(u.numel() for u in found.values())
+    return float(sum(int(u.sum()) for u in found.values()) / total)
+
+
+def prelu_slopes(model: nn.Module) -> OrderedDict[str, np.ndarray]:
+    """The current negative slopes of every ``nn.PReLU`` in ``model``, as float64 copies.
+
+    Returns
+    -------
+    OrderedDict
+        Module name to a 1-D array: one slope (shared) or one per channel.
+
+    Examples
+    --------
+    >>> from relu_lab.models import mlp
+    >>> slopes = prelu_slopes(mlp([2, 3, 3, 1], activation="prelu"))
+    >>> {name: s.tolist() for name, s in slopes.items()}
+    {'prelu1': [0.25], 'prelu2': [0.25]}
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    slopes = OrderedDict(
+        (name, m.weight.detach().cpu().double().numpy().copy())
+        for name, m in model.named_modules() if isinstance(m, nn.PReLU)
+    )
+    if not slopes:
+        raise ValueError("model has no nn.PReLU layer")
+    return slopes
+
+
+def train_recording(
+    model: nn.Module,
+    data: Dataset,
+    record: Callable[[nn.Module], T],
+    *,
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    seed: int = 0,
+    test_data: Dataset | None = None,
+) -> tuple[History, list[T]]:
+    """:func:`relu_lab.training.train`, calling ``record(model)`` before and after each epoch.
+
+    The training itself is exactly that of ``train`` with the same arguments (same
+    minibatches, same optimiser, same :class:`~relu_lab.training.History`), on the CPU.
+    ``record`` sees the model in evaluation mode and should not change it; whatever it
+    returns is collected, so index 0 is the untrained model, as in ``History``.
+
+    Parameters
+    ----------
+    model, data, epochs, lr, batch_size, optimizer, momentum, seed, test_data
+        As for :func:`relu_lab.training.train`.
+    record : callable
+        Called with the model; for example :func:`prelu_slopes`, or
+        ``lambda m: inactive_fraction(m, data.X)``.
+
+    Returns
+    -------
+    (History, list)
+        The training history and the ``epochs + 1`` recorded values.
+
+    Examples
+    --------
+    >>> from relu_lab.data import xor
+    >>> from relu_lab.models import mlp
+    >>> history, slopes = train_recording(mlp([2, 8, 2], activation="prelu"), xor(),
+    ...                                   prelu_slopes, epochs=3, lr=0.5)
+    >>> len(slopes), history.epochs, float(slopes[0]["prelu1"][0])
+    (4, 3, 0.25)
+    """
+    if not callable(record):
+        raise TypeError(f"record must be a callable taking the model, got {type(record).__name__}")
+    # Validate every argument and record the untrained model exactly as train() does.
+    history = train(model, data, epochs=0, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                    momentum=momentum, seed=seed, test_data=test_data)
+    epochs = check_positive_int(epochs, "epochs", minimum=0)
+    opt = make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
+    X, y = data.X, data.y
+    generator = torch.Generator().manual_seed(seed)
+
+    def observe() -> T:
+        model.eval()
+        try:
+            return record(model)
+        finally:
+            model.train()
+
+    recorded = [observe()]
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(data), generator=generator)
+        for start in range(0, len(data), batch_size):
+            idx = order[start:start + batch_size]
+            opt.zero_grad()
+            F.cross_entropy(model(X[idx]), y[idx]).backward()
+            opt.step()
+        _append_epoch(history, model, data, test_data)
+        recorded.append(observe())
+    return history, recorded
+
+
+def _append_epoch(history: History, model: nn.Module, data: Dataset, test_data: Dataset | None) -> None:
+    """Append one epoch's records to ``history``, computed as ``train`` computes them."""
+    model.eval()
+    with torch.no_grad():
+        out = model(data.X)
+        history.loss.append(float(F.cross_entropy(out, data.y)))
+        history.accuracy.append(float((out.argmax(dim=1) == data.y).float().mean()))
+    if history.dead_fraction:
+        history.dead_fraction.append(dead_fraction(model, data.X))
+    if test_data is not None:
+        history.test_accuracy.append(accuracy(model, test_data))
+    model.train()
