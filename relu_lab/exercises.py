@@ -74,13 +74,14 @@ class Result:
         """Show nothing in Jupyter: :data:`check` has already printed the feedback."""
 
     def report(self) -> str:
-        """The feedback as text, as :data:`check` prints it (wrapped at 88 columns)."""
+        """The feedback as text, as :data:`check` prints it (wrapped at 76 columns, so
+        that it fits a book page's output box and an 80-column terminal)."""
         if self.passed:
             lines = [f"✓ {self.name}: all {self.cases} checks passed."]
         else:
             lines = [f"✗ {self.name}: not yet."]
-            lines += [textwrap.fill(p, 88, initial_indent="  - ", subsequent_indent="    ") for p in self.problems]
-        lines += [textwrap.fill(n, 88, initial_indent="  Note: ", subsequent_indent="    ") for n in self.notes]
+            lines += [textwrap.fill(p, 76, initial_indent="  - ", subsequent_indent="    ") for p in self.problems]
+        lines += [textwrap.fill(n, 76, initial_indent="  Note: ", subsequent_indent="    ") for n in self.notes]
         return "\n".join(lines)
 
 

@@ -74,7 +74,7 @@ def test_classic_wrong_answers_fail_with_specific_feedback(name, answer, words, 
     result = check(name, answer)
     out = capsys.readouterr().out
     assert not result and out.startswith(f"✗ {name}: not yet")
-    feedback = " ".join(result.problems)  # the printed text wraps these at 88 columns
+    feedback = " ".join(result.problems)  # the printed text wraps these at 76 columns
     for w in words:
         assert w in feedback, f"{w!r} missing from feedback:\n{out}"
 

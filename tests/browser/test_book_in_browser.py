@@ -94,6 +94,13 @@ def test_page_renders_offline(page, rel):
         assert b <= a + 1, f"{rel}: heading level jumps from h{a} to h{b}"
 
 
+def test_figures_and_exercises_are_numbered_per_chapter(page):
+    page.goto((HTML / "notebooks/08_dying_relu.html").as_uri(), wait_until="load")
+    text = page.inner_text("main")
+    assert "Fig. 8.1" in text and "Exercise 8.1" in text
+    assert not re.search(r"Exercise (?!8[.])\d", text), "an exercise number of another chapter"
+
+
 def test_quiz_gives_feedback_without_kernel_or_network(page):
     page.goto((HTML / "notebooks/03_relu_function.html").as_uri(), wait_until="load")
     options = page.locator("details.quiz-option")
