@@ -10,6 +10,9 @@ PY     := $(VENV)/bin/python
 JB     := $(VENV)/bin/jupyter-book
 STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
+# Touched after tests/tools/prewarm.py has filled the build's execution cache; older
+# than any notebook means prewarm runs again (it skips what is already cached).
+PREWARMED := _build/.jupyter_cache/.prewarmed
 
 # Reproducible numerics for every target that executes notebooks. Training amplifies
 # last-bit differences, and PyTorch, MKL, OpenBLAS and NumPy each pick their kernels by
@@ -36,8 +39,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-book: $(STAMP)
+$(PREWARMED): $(NOTEBOOKS) | $(STAMP)
 	$(REPRO) $(PY) -m tests.tools.prewarm
+	mkdir -p $(@D) && touch $@
+
+book: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
 	@echo "Open _build/html/index.html, or run: make serve"
 
@@ -56,8 +62,7 @@ test-notebooks: $(STAMP)
 
 # The strict book build: a failing cell, a broken reference or a warning fails it.
 # prewarm first executes changed chapters two at a time into the build's cache.
-test-build: $(STAMP)
-	$(REPRO) $(PY) -m tests.tools.prewarm
+test-build: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
 
 # Every page of the built book in headless Chromium, offline (skips if no Chromium);

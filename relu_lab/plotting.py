@@ -98,8 +98,8 @@ def plot_with_derivative(
     --------
     >>> from relu_lab.activations import relu, relu_derivative
     >>> fig, (ax_f, ax_df) = plot_with_derivative(relu, relu_derivative, name="ReLU")
-    >>> ax_df.get_title()
-    "ReLU'(x)"
+    >>> ax_df.get_title(), ax_df.get_lines()[0].get_label()
+    ("ReLU'(x)", "ReLU'")
     >>> plt.close(fig)
     """
     if not callable(f) or not callable(df):
@@ -117,7 +117,11 @@ def plot_with_derivative(
         fig = axes[0].figure
     ax_f, ax_df = axes
     ax_f.plot(x, f(x), color=color, label=name)
-    ax_df.plot(x, df(x), color=color, label=name)
+    # Where the derivative jumps (ReLU's at 0), break the line instead of drawing a
+    # vertical segment that would suggest every value in between is taken.
+    dy = np.asarray(df(x), dtype=float)
+    jumps = np.flatnonzero(np.abs(np.diff(dy)) > 0.2) + 1
+    ax_df.plot(np.insert(x, jumps, np.nan), np.insert(dy, jumps, np.nan), color=color, label=f"{name}'")
     ax_f.set(title=f"{name}(x)", xlabel="input x", ylabel="output")
     ax_df.set(title=f"{name}'(x)", xlabel="input x", ylabel="slope")
     for ax in axes:
