@@ -259,13 +259,29 @@ def prelu_derivative(x: ArrayLike, weight: ArrayLike = 0.25) -> np.ndarray:
 # ------------------------------------------------------------ sigmoid and tanh
 
 
+_BLOCK = 1 << 16  # elements: 256 kB (float32), so a block stays in L2 cache between passes
+
+
+def _sigmoid_into(src: np.ndarray, dst: np.ndarray) -> None:
+    np.negative(src, out=dst)
+    np.exp(dst, out=dst)
+    dst += 1
+    np.reciprocal(dst, out=dst)
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) in place in one buffer. exp overflows to inf for x < -88 (float32),
-    and 1 / inf = 0 is the right answer, so the plain formula is accurate everywhere."""
-    out = np.negative(x, out=np.empty_like(x))  # out=: 0-d input stays an array
-    np.exp(out, out=out)
-    out += 1
-    np.reciprocal(out, out=out)
+    """1 / (1 + exp(-x)), in four in-place passes over one buffer. exp overflows to inf
+    for x < -88 (float32), and 1 / inf = 0 is the right answer, so the plain formula is
+    accurate everywhere. A large array is done block by block, so that the four passes
+    run over cache rather than over main memory; every element gets the same operations,
+    so the result does not depend on the block size."""
+    out = np.empty_like(x)  # for a 0-d input too: out= keeps it an array
+    if x.size <= _BLOCK or not (x.flags.c_contiguous and out.flags.c_contiguous):
+        _sigmoid_into(x, out)
+        return out
+    src, dst = x.reshape(-1), out.reshape(-1)
+    for start in range(0, src.size, _BLOCK):
+        _sigmoid_into(src[start:start + _BLOCK], dst[start:start + _BLOCK])
     return out
 
 

@@ -251,3 +251,16 @@ def test_bad_activation_name():
         A.get_activation("rulu")
     with pytest.raises(TypeError, match="name must be a string"):
         A.get_activation(3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_of_a_large_array_is_blocked_but_identical(dtype):
+    # Above one block relu_lab computes the sigmoid block by block; every element must
+    # get exactly what the one-pass formula gives, on contiguous and strided input.
+    x = np.random.default_rng(5).standard_normal(3 * A._BLOCK + 7).astype(dtype) * 30
+    x[:4] = [np.inf, -np.inf, np.nan, -0.0]
+    for v in (x, x[::3], x.reshape(-1, 1)):
+        with np.errstate(over="ignore"):
+            ref = 1 / (1 + np.exp(-v))
+        np.testing.assert_array_equal(A.sigmoid(v), ref)
+        assert A.sigmoid(v).dtype == dtype and A.sigmoid(v).shape == v.shape
