@@ -14,13 +14,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
-from relu_lab.sparsity import ACTIVATION_LAYERS, _check_model_inputs, dead_fraction
-from relu_lab.training import History, accuracy, make_optimizer, train
+from relu_lab.sparsity import ACTIVATION_LAYERS, _check_model_inputs
+from relu_lab.training import History, train
 
 __all__ = ["born_dead_probability", "inactive_units", "inactive_fraction", "prelu_slopes", "train_recording"]
 
@@ -249,44 +248,8 @@ def train_recording(
     """
     if not callable(record):
         raise TypeError(f"record must be a callable taking the model, got {type(record).__name__}")
-    # Validate every argument and record the untrained model exactly as train() does.
-    history = train(model, data, epochs=0, lr=lr, batch_size=batch_size, optimizer=optimizer,
-                    momentum=momentum, seed=seed, test_data=test_data)
-    epochs = check_positive_int(epochs, "epochs", minimum=0)
-    opt = make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
-    X, y = data.X, data.y
-    generator = torch.Generator().manual_seed(seed)
-
-    def observe() -> T:
-        model.eval()
-        try:
-            return record(model)
-        finally:
-            model.train()
-
-    recorded = [observe()]
-    for _ in range(epochs):
-        model.train()
-        order = torch.randperm(len(data), generator=generator)
-        for start in range(0, len(data), batch_size):
-            idx = order[start:start + batch_size]
-            opt.zero_grad()
-            F.cross_entropy(model(X[idx]), y[idx]).backward()
-            opt.step()
-        _append_epoch(history, model, data, test_data)
-        recorded.append(observe())
+    recorded: list[T] = []
+    history = train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer=optimizer,
+                    momentum=momentum, seed=seed, test_data=test_data,
+                    on_epoch=lambda m: recorded.append(record(m)))
     return history, recorded
-
-
-def _append_epoch(history: History, model: nn.Module, data: Dataset, test_data: Dataset | None) -> None:
-    """Append one epoch's records to ``history``, computed as ``train`` computes them."""
-    model.eval()
-    with torch.no_grad():
-        out = model(data.X)
-        history.loss.append(float(F.cross_entropy(out, data.y)))
-        history.accuracy.append(float((out.argmax(dim=1) == data.y).float().mean()))
-    if history.dead_fraction:
-        history.dead_fraction.append(dead_fraction(model, data.X))
-    if test_data is not None:
-        history.test_accuracy.append(accuracy(model, test_data))
-    model.train()

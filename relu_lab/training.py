@@ -6,6 +6,7 @@ Given the same model, data and seed it gives the same numbers, run after run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -192,6 +193,7 @@ def train(
     device: str | torch.device = "cpu",
     test_data: Dataset | None = None,
     track_dead: bool = True,
+    on_epoch: Callable[[nn.Module], object] | None = None,
 ) -> History:
     """Train ``model`` on ``data`` with minibatch SGD or Adam and cross-entropy loss.
 
@@ -223,6 +225,10 @@ def train(
         Also record test accuracy after each epoch.
     track_dead : bool, default True
         Record the dead-unit fraction after each epoch (needs an activation layer).
+    on_epoch : callable, optional
+        Called with the model, in evaluation mode, whenever an epoch is recorded: once
+        before training and after every epoch. It should not change the model; what it
+        returns is ignored (:func:`relu_lab.dying.train_recording` collects it).
 
     Returns
     -------
@@ -251,6 +257,8 @@ def train(
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     seed = check_positive_int(seed, "seed", minimum=0)
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a callable taking the model, got {type(on_epoch).__name__}")
     dev = _device(device)
     opt = make_optimizer(optimizer, model.parameters(), lr=lr, momentum=momentum)
     track_dead = bool(track_dead) and any(isinstance(m, ACTIVATION_LAYERS) for m in model.modules())
@@ -270,6 +278,8 @@ def train(
             history.dead_fraction.append(dead_fraction(model, X))
         if test_data is not None:
             history.test_accuracy.append(accuracy(model, test_data))
+        if on_epoch is not None:
+            on_epoch(model)
         model.train()
 
     record()

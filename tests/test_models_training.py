@@ -287,3 +287,15 @@ def test_training_does_not_import_torch_compile():
             "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_on_epoch_sees_the_model_in_eval_mode_once_per_record():
+    seen = []
+    net = mlp([2, 4, 2], seed=0)
+    h = train(net, D.xor(), epochs=3, on_epoch=lambda m: seen.append(m.training))
+    assert seen == [False] * (h.epochs + 1) and net.training
+
+
+def test_on_epoch_must_be_callable():
+    with pytest.raises(TypeError, match="on_epoch must be a callable"):
+        train(mlp([2, 2]), D.xor(), epochs=1, on_epoch="slopes")
