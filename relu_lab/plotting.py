@@ -29,15 +29,17 @@ COLORS: dict[str, str] = {
     "black": "#000000",
 }
 
-#: One colour per activation, the same in every chapter.
+#: One colour per activation, the same in every chapter. Activations that are often
+#: drawn together get clearly different hues: sigmoid and tanh (orange, reddish
+#: purple), and ReLU with its variants (blue, green, black).
 ACTIVATION_COLORS: dict[str, str] = {
     "relu": COLORS["blue"],
     "leaky_relu": COLORS["green"],
-    "prelu": COLORS["sky"],
+    "prelu": COLORS["black"],
     "sigmoid": COLORS["orange"],
-    "tanh": COLORS["vermillion"],
-    "elu": COLORS["purple"],
-    "gelu": COLORS["black"],
+    "tanh": COLORS["purple"],
+    "elu": COLORS["vermillion"],
+    "gelu": COLORS["sky"],
     "silu": COLORS["yellow"],
 }
 
