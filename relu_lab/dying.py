@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
-from relu_lab.sparsity import ACTIVATION_LAYERS, _check_model_inputs
+from relu_lab.sparsity import capture_activations
 from relu_lab.training import History, train
 
 __all__ = ["born_dead_probability", "inactive_units", "inactive_fraction", "prelu_slopes", "train_recording"]
@@ -143,25 +143,8 @@ def inactive_units(model: nn.Module, inputs: torch.Tensor) -> OrderedDict[str, t
     >>> inactive_units(net, torch.randn(10, 2))["leaky_relu1"].tolist()
     [True, True, True]
     """
-    _check_model_inputs(model, inputs)
-    targets = [(name, m) for name, m in model.named_modules() if isinstance(m, ACTIVATION_LAYERS)]
-    if not targets:
-        raise ValueError("model has no activation layer (see relu_lab.sparsity.ACTIVATION_LAYERS)")
-    found: OrderedDict[str, torch.Tensor] = OrderedDict()
-
-    def hook_for(name: str) -> Callable[..., None]:
-        def hook(module: nn.Module, args: tuple[Any, ...]) -> None:
-            found[name] = (args[0].detach() <= 0).all(dim=0)
-        return hook
-
-    handles = [m.register_forward_pre_hook(hook_for(name)) for name, m in targets]
-    try:
-        with torch.no_grad():
-            model(inputs)
-    finally:
-        for h in handles:
-            h.remove()
-    return found
+    pre_activations = capture_activations(model, inputs, of="input")
+    return OrderedDict((name, (z <= 0).all(dim=0)) for name, z in pre_activations.items())
 
 
 def inactive_fraction(model: nn.Module, inputs: torch.Tensor) -> float:

@@ -64,10 +64,12 @@ def capture_activations(
     model: nn.Module,
     inputs: torch.Tensor,
     layer_types: tuple[type[nn.Module], ...] = ACTIVATION_LAYERS,
+    *,
+    of: str = "output",
 ) -> OrderedDict[str, torch.Tensor]:
-    """Run ``model`` on ``inputs`` and return every activation layer's output.
+    """Run ``model`` on ``inputs`` and return every activation layer's output (or input).
 
-    Forward hooks record the outputs and are removed afterwards, even if the forward
+    Forward hooks record the tensors and are removed afterwards, even if the forward
     pass raises. The pass runs without gradient tracking.
 
     Parameters
@@ -78,11 +80,13 @@ def capture_activations(
         A batch, examples along dimension 0.
     layer_types : tuple of module types
         Which modules count as activation layers; default :data:`ACTIVATION_LAYERS`.
+    of : {"output", "input"}, default "output"
+        Record what each layer returns, or what it is given (its pre-activations).
 
     Returns
     -------
     OrderedDict
-        Module name to output tensor, in the order the layers ran.
+        Module name to tensor, in the order the layers ran.
 
     Examples
     --------
@@ -96,14 +100,21 @@ def capture_activations(
     if not targets:
         names = ", ".join(t.__name__ for t in layer_types)
         raise ValueError(f"model has no activation layer (looked for modules of type {names})")
+    if of not in ("output", "input"):
+        raise ValueError(f"of must be 'output' or 'input', got {of!r}")
     captured: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     def hook_for(name: str):
-        def hook(module: nn.Module, args: Any, output: torch.Tensor) -> None:
+        def output_hook(module: nn.Module, args: Any, output: torch.Tensor) -> None:
             captured[name] = output.detach().clone()
-        return hook
 
-    handles = [m.register_forward_hook(hook_for(name)) for name, m in targets]
+        def input_hook(module: nn.Module, args: tuple[Any, ...]) -> None:
+            captured[name] = args[0].detach().clone()
+
+        return output_hook if of == "output" else input_hook
+
+    register = "register_forward_hook" if of == "output" else "register_forward_pre_hook"
+    handles = [getattr(m, register)(hook_for(name)) for name, m in targets]
     try:
         with torch.no_grad():
             model(inputs)

@@ -113,3 +113,17 @@ def test_time_call_reports_median_and_spread():
         time_call(3)
     with pytest.raises(ValueError, match="repeats must be >= 1"):
         time_call(print, repeats=0)
+
+
+def test_capture_activations_can_record_the_inputs_of_each_layer():
+    net = mlp([2, 4, 4, 1], seed=0)
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+    pre = capture_activations(net, x, of="input")
+    post = capture_activations(net, x)
+    assert list(pre) == list(post) == ["relu1", "relu2"]
+    for name in pre:
+        assert torch.equal(torch.relu(pre[name]), post[name])
+    with torch.no_grad():
+        assert torch.equal(pre["relu1"], net.linear1(x))
+    with pytest.raises(ValueError, match="of must be 'output' or 'input'"):
+        capture_activations(net, x, of="pre")
