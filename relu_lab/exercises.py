@@ -8,6 +8,12 @@ PyTorch), and prints what it found in plain words, with a pointer to the section
 explains it. It never raises: an unknown name, an answer that is not a function, or a
 function that crashes all get a message instead of a traceback.
 
+For grading (``make grade``): when the environment variable ``RELU_LAB_GRADE_LOG``
+names a file, each call also appends one JSON line to it, ``{"name": ..., "passed":
+..., "report": ...}``, where ``report`` is the feedback as printed. The grader reads
+this record instead of the printed text, so a learner who prints something that looks
+like a pass does not get one. What is printed does not change.
+
 Examples
 --------
 >>> import numpy as np
@@ -23,7 +29,9 @@ True
 from __future__ import annotations
 
 import difflib
+import json
 import math
+import os
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,7 +42,10 @@ import numpy as np
 
 from relu_lab import activations as A
 
-__all__ = ["Result", "Checker", "check"]
+__all__ = ["Result", "Checker", "check", "GRADE_LOG_ENV"]
+
+#: The environment variable naming the file where each :data:`check` appends its result.
+GRADE_LOG_ENV = "RELU_LAB_GRADE_LOG"
 
 _SPECIAL = np.array([-np.inf, -3.0, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 3.0, np.inf, np.nan])
 
@@ -371,6 +382,7 @@ class Checker:
         result = self._run(name, answer)
         if verbose:
             print(result.report())
+        _log_for_grading(result)
         return result
 
     def _run(self, name: Any, answer: Any) -> Result:
@@ -390,6 +402,19 @@ class Checker:
         except _Fail as fail:
             return Result(name, False, [str(fail)])
         return Result(name, True, notes=list(dict.fromkeys(notes)), cases=cases)
+
+
+def _log_for_grading(result: Result) -> None:
+    """Append ``result`` as a JSON line to the file named by ``RELU_LAB_GRADE_LOG``, if set."""
+    path = os.environ.get(GRADE_LOG_ENV)
+    if not path:
+        return
+    record = {"name": result.name[:200], "passed": result.passed, "report": result.report()}
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(json.dumps(record, ensure_ascii=False) + "\n")
+    except OSError:  # check() never raises; the grader reports a missing record itself
+        pass
 
 
 #: ``check(name, answer)`` tests a learner's answer and prints feedback;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from scipy import special
 
 from relu_lab import activations as A
-from relu_lab.exercises import Result, check
+from relu_lab.exercises import GRADE_LOG_ENV, Result, check
 
 CORRECT = {
     "relu": lambda x: np.where(x < 0, 0.0, x).astype(x.dtype),
@@ -119,3 +120,24 @@ def test_result_repr_and_report():
     assert repr(ok) == "<check 'he_std': passed>" and "all 6 checks passed" in ok.report()
     bad = check("he_std", lambda n: 1.0, verbose=False)
     assert repr(bad) == "<check 'he_std': not yet>" and bad.report().startswith("✗ he_std: not yet.")
+
+
+def test_grade_log_records_each_call_and_printing_is_unchanged(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "sub" / "log.jsonl"
+    monkeypatch.delenv(GRADE_LOG_ENV, raising=False)
+    check("he_std", CORRECT["he_std"])
+    printed = capsys.readouterr().out
+    monkeypatch.setenv(GRADE_LOG_ENV, str(log))
+    check("he_std", CORRECT["he_std"])
+    assert capsys.readouterr().out == printed
+    assert not log.exists()  # an unwritable log is skipped silently: check never raises
+    log.parent.mkdir()
+    ok = check("he_std", CORRECT["he_std"])
+    bad = check("he_std", lambda n: 1.0, verbose=False)
+    check("rleu", np.abs, verbose=False)
+    records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert records == [
+        {"name": "he_std", "passed": True, "report": ok.report()},
+        {"name": "he_std", "passed": False, "report": bad.report()},
+        {"name": "rleu", "passed": False, "report": check("rleu", np.abs, verbose=False).report()},
+    ]
