@@ -1,0 +1,181 @@
+"""How the book prints numbers that depend on the machine, and statistics over seeds.
+
+A number computed in closed form, or by a few exact floating-point operations, comes out
+the same on every computer. A number that comes out of training does not: PyTorch, MKL,
+OpenBLAS and NumPy choose their kernels by CPU, the kernels differ in the last bit, and
+training amplifies last bits into visibly different accuracies after a few epochs.
+
+The book prints every such number in one marked form, ``≈0.844``, made by
+:func:`measured`. Its tests treat the two kinds differently:
+
+- the pinned run (``make test``, every x86-64 CPU on the same code paths) compares every
+  printed digit, marked or not;
+- an unpinned run (``make test REPRO=``: native kernels, as on a learner's laptop) masks
+  the digits after each ``≈`` (``tests/nbval_sanitize_unpinned.cfg``), and the chapter's
+  ``assert`` statements check the claims themselves, with margins taken from the spread
+  over seeds.
+
+Introduced with the second edition (chapters 5 to 11); :func:`median_range` and
+:func:`paired` summarise several seeds, as the book does for every training result.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from relu_lab._validation import as_float_array
+
+__all__ = ["MARK", "measured", "median_range", "Paired", "paired"]
+
+#: The prefix that marks a machine-dependent number in printed output and in the prose.
+MARK = "≈"
+
+
+def _check_spec(spec: object) -> str:
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a format specification such as '.3f' or '.0%', got {type(spec).__name__}")
+    try:
+        format(0.5, spec)
+    except ValueError as exc:
+        raise ValueError(f"spec {spec!r} is not a valid format for a float ({exc})") from None
+    return spec
+
+
+def measured(value: float, spec: str = ".3g") -> str:
+    """``value`` formatted with ``spec`` and marked as machine-dependent: ``"≈0.844"``.
+
+    Use it for every printed or glued number that comes out of training or timing.
+
+    Parameters
+    ----------
+    value : float
+        A real number (NaN and infinities are printed as Python formats them).
+    spec : str, default ".3g"
+        A format specification, as in ``format(value, spec)``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> measured(0.84375, ".3f")
+    '≈0.844'
+    >>> measured(0.84375, ".0%")
+    '≈84%'
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        else:
+            raise TypeError(f"value must be a real number, got {type(value).__name__}")
+    return MARK + format(float(value), _check_spec(spec))
+
+
+def _seed_values(values: object, name: str) -> np.ndarray:
+    arr = as_float_array(values, name)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence (one value per seed), got shape {arr.shape}")
+    return arr.astype(np.float64)
+
+
+def median_range(values: Sequence[float], spec: str = ".3g") -> str:
+    """The median of ``values`` and their range, all marked: ``"≈84% (≈78% to ≈87%)"``.
+
+    The book's summary of one quantity measured over several seeds.
+
+    Examples
+    --------
+    >>> median_range([0.80, 0.84, 0.87], ".0%")
+    '≈84% (≈80% to ≈87%)'
+    """
+    arr = _seed_values(values, "values")
+    spec = _check_spec(spec)
+    return (f"{measured(float(np.median(arr)), spec)} "
+            f"({measured(float(arr.min()), spec)} to {measured(float(arr.max()), spec)})")
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A comparison of two conditions paired by seed: ``a[i]`` and ``b[i]`` share seed ``i``.
+
+    Attributes
+    ----------
+    differences : numpy.ndarray
+        ``a - b``, one value per seed.
+    """
+
+    differences: np.ndarray
+
+    @property
+    def median(self) -> float:
+        """Median of the paired differences."""
+        return float(np.median(self.differences))
+
+    @property
+    def low(self) -> float:
+        """Smallest paired difference."""
+        return float(self.differences.min())
+
+    @property
+    def high(self) -> float:
+        """Largest paired difference."""
+        return float(self.differences.max())
+
+    @property
+    def wins(self) -> int:
+        """Number of seeds on which ``a`` is larger than ``b``."""
+        return int((self.differences > 0).sum())
+
+    @property
+    def seeds(self) -> int:
+        """Number of seeds compared."""
+        return int(self.differences.size)
+
+    def describe(self, spec: str = ".3g") -> str:
+        """One line: median difference, range, and on how many seeds ``a`` was larger.
+
+        Examples
+        --------
+        >>> paired([0.9, 0.8, 0.85], [0.7, 0.75, 0.86]).describe(".2f")
+        'median ≈0.05 (≈-0.01 to ≈0.20), larger on 2 of 3 seeds'
+        """
+        return (f"median {measured(self.median, spec)} "
+                f"({measured(self.low, spec)} to {measured(self.high, spec)}), "
+                f"larger on {self.wins} of {self.seeds} seeds")
+
+
+def paired(a: Sequence[float], b: Sequence[float]) -> Paired:
+    """Compare two conditions seed by seed (``a[i]`` and ``b[i]`` used the same seed).
+
+    Comparing the two medians hides how much of a gap is noise: seeds that are lucky for
+    one condition are often lucky for the other too. Pairing by seed cancels that part.
+
+    Parameters
+    ----------
+    a, b : sequence of float
+        One value per seed, in the same seed order; equal lengths.
+
+    Returns
+    -------
+    Paired
+
+    Examples
+    --------
+    >>> p = paired([0.95, 0.93, 0.96], [0.91, 0.92, 0.90])
+    >>> p.wins, round(p.median, 2)
+    (3, 0.04)
+    """
+    a_arr, b_arr = _seed_values(a, "a"), _seed_values(b, "b")
+    if a_arr.shape != b_arr.shape:
+        raise ValueError(f"a and b must hold one value per seed each, got {a_arr.size} and {b_arr.size} values")
+    if not (np.isfinite(a_arr).all() and np.isfinite(b_arr).all()):
+        # A diverged run (NaN loss) is a result, but not one a difference can summarise.
+        bad = [i for i in range(a_arr.size) if not (math.isfinite(a_arr[i]) and math.isfinite(b_arr[i]))]
+        raise ValueError(f"a and b must be finite; seeds at positions {bad} are not")
+    return Paired(a_arr - b_arr)

@@ -1,0 +1,87 @@
+"""relu_lab.report: the marked form of machine-dependent numbers, and seed statistics."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from relu_lab.report import MARK, measured, median_range, paired
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _unpinned_patterns():
+    text = (ROOT / "tests" / "nbval_sanitize_unpinned.cfg").read_text(encoding="utf-8")
+    return re.findall(r"^regex: (.*)$\n^replace: (.*)$", text, flags=re.MULTILINE)
+
+
+def _sanitize(text):
+    for regex, replace in _unpinned_patterns():
+        text = re.sub(regex, replace, text)
+    return text
+
+
+@pytest.mark.parametrize("value,spec", [
+    (0.84375, ".3f"), (0.84375, ".0%"), (-0.012, ".1%"), (1.5e-13, ".1e"), (12345.6, ",.1f"),
+    (3.0, ".0f"), (float("nan"), ".3f"), (float("-inf"), ".2f"), (2.5e8, ".3g"), (0.5, ".2%"),
+])
+def test_every_measured_number_is_masked_whole_by_the_unpinned_sanitizer(value, spec):
+    line = f"He: median {measured(value, spec)} over 5 seeds"
+    assert _sanitize(line) == f"He: median {MARK}# over 5 seeds"
+
+
+def test_unmarked_numbers_are_left_alone():
+    line = "epochs 5, 10, 20; std 0.685; ratio 1.0e-3 and 84%"
+    assert _sanitize(line) == line
+
+
+def test_glued_strings_are_masked_inside_their_quotes():
+    assert _sanitize(repr(median_range([0.8, 0.84, 0.87], ".0%"))) == "'≈# (≈# to ≈#)'"
+
+
+def test_measured_formats_like_format():
+    assert measured(0.84375, ".3f") == "≈0.844"
+    assert measured(np.float32(0.5), ".1f") == "≈0.5"
+    assert measured(np.array(0.25), ".2f") == "≈0.25"
+    assert measured(7, ".0f") == "≈7"
+
+
+@pytest.mark.parametrize("value,error", [("0.5", TypeError), (True, TypeError), ([0.5], TypeError)])
+def test_measured_rejects_non_numbers(value, error):
+    with pytest.raises(error, match="value must be a real number"):
+        measured(value)
+
+
+def test_measured_rejects_bad_specs():
+    with pytest.raises(TypeError, match="spec must be a format"):
+        measured(0.5, 3)
+    with pytest.raises(ValueError, match="spec 'd' is not a valid format"):
+        measured(0.5, "d")
+
+
+def test_median_range():
+    assert median_range([0.87, 0.80, 0.84], ".0%") == "≈84% (≈80% to ≈87%)"
+    assert median_range([1.0, 2.0], ".1f") == "≈1.5 (≈1.0 to ≈2.0)"
+    with pytest.raises(ValueError, match="values must be a non-empty 1-D"):
+        median_range([], ".1f")
+    with pytest.raises(ValueError, match="values must be a non-empty 1-D"):
+        median_range([[1.0]], ".1f")
+
+
+def test_paired_differences_follow_the_seed_order():
+    p = paired([0.95, 0.93, 0.96], [0.91, 0.94, 0.90])
+    np.testing.assert_allclose(p.differences, [0.04, -0.01, 0.06])
+    assert (p.wins, p.seeds) == (2, 3)
+    assert p.low == pytest.approx(-0.01) and p.high == pytest.approx(0.06)
+    assert p.median == pytest.approx(0.04)
+    assert p.describe(".2f") == "median ≈0.04 (≈-0.01 to ≈0.06), larger on 2 of 3 seeds"
+
+
+def test_paired_rejects_unequal_or_non_finite_inputs():
+    with pytest.raises(ValueError, match="one value per seed each, got 2 and 3"):
+        paired([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"seeds at positions \[1\]"):
+        paired([1.0, float("nan")], [1.0, 2.0])
+    with pytest.raises(TypeError):
+        paired("abc", [1.0])
