@@ -17,6 +17,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from tests.tools.kernels import use_ipc_transport
+
 
 def _cell_seconds(cell) -> float:
     stamps = cell.metadata.get("execution", {})
@@ -61,4 +63,5 @@ def main(args: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    use_ipc_transport()
     sys.exit(main(sys.argv[1:]))

@@ -24,6 +24,8 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
+from tests.tools.kernels import use_ipc_transport
+
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "_build" / ".jupyter_cache"
 
@@ -68,4 +70,5 @@ def main(args: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    use_ipc_transport()
     sys.exit(main(sys.argv[1:]))
