@@ -14,20 +14,38 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 # than any notebook means prewarm runs again (it skips what is already cached).
 PREWARMED := _build/.jupyter_cache/.prewarmed
 
-# Reproducible numerics for every target that executes notebooks. Training amplifies
-# last-bit differences, and PyTorch, MKL, OpenBLAS and NumPy each pick their kernels by
-# CPU (AVX2 on one machine, AVX-512 on another), so without these pins a stored output
-# is re-derived only on the kind of CPU that stored it. With them, every x86-64 CPU with
-# AVX2 takes the same code paths, on one thread, and gets the same bits. Elsewhere (an
-# ARM laptop) nothing is pinned: the chapters run and their asserts hold, but some
-# trained numbers differ in the last printed digit from the stored ones.
+# Reproducible numerics. Training amplifies last-bit differences, and PyTorch, MKL,
+# OpenBLAS and NumPy each pick their kernels by CPU (AVX2 on one machine, AVX-512 on
+# another), so a stored trained number is re-derived digit for digit only on the code
+# paths that stored it. REPRO_PINS puts every x86-64 CPU with AVX2 on the same paths, on
+# one thread. `make test` checks the notebooks twice:
+#   pinned (REPRO = REPRO_PINS): every stored digit must be re-derived;
+#   native (REPRO empty: the CPU's own kernels, 2 threads, as on a learner's laptop):
+#     the digits of machine-dependent numbers, printed as ≈0.844 by
+#     relu_lab.report.measured, are masked (tests/nbval_sanitize_unpinned.cfg), and the
+#     chapters' asserts check the claims themselves.
+# `make test REPRO=` runs everything native; `make test REPRO="..."` any other
+# configuration (README: "Same claims on every machine"). Off x86-64 (an ARM laptop)
+# nothing is pinned, and the notebooks are checked the native way.
 ifeq ($(shell uname -m),x86_64)
-REPRO := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2,STRICT OPENBLAS_CORETYPE=Haswell \
+REPRO_PINS := ATEN_CPU_CAPABILITY=avx2 MKL_CBWR=AVX2,STRICT OPENBLAS_CORETYPE=Haswell \
   NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" \
   OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 endif
+REPRO ?= $(REPRO_PINS)
+ifneq ($(strip $(REPRO_PINS)),)
+ifeq ($(strip $(REPRO)),$(strip $(REPRO_PINS)))
+PINNED := yes
+endif
+endif
+# Which outputs nbval compares digit for digit: all of them on the pinned paths;
+# elsewhere all but the digits after a ≈.
+SANITIZE := tests/nbval_sanitize.cfg
+UNPINNED_SANITIZE := _build/nbval_sanitize_unpinned.cfg
+NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval \
+  --nbval-current-env notebooks
 
-.PHONY: setup book test test-unit test-notebooks test-build test-browser execute practice bench serve clean
+.PHONY: setup book test test-unit test-notebooks test-notebooks-native test-build test-browser execute practice bench serve clean
 
 setup: $(STAMP)
 
@@ -47,18 +65,26 @@ book: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: test-unit test-notebooks test-build test-browser
+test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build test-browser
 
 # relu_lab unit, property and doctests, and the stored-executed check on every chapter.
 test-unit: $(STAMP)
 	$(PY) -m pytest -q tests relu_lab --doctest-modules --ignore=tests/browser
 
-# Strict nbval: every stored output must be re-derived exactly (after the sanitizer).
-# Two notebooks run at once (one kernel per worker, each on one thread); every cell of
-# a notebook stays in its worker, in order (--dist loadfile).
-test-notebooks: $(STAMP)
-	$(REPRO) $(PY) -m pytest -q -n 2 --dist loadfile --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks
+# Strict nbval: every stored output must be re-derived (after the sanitizer): every
+# digit on the pinned paths, all but the ≈-marked digits elsewhere. Two notebooks run
+# at once (one kernel per worker); every cell of a notebook stays in its worker, in
+# order (--dist loadfile).
+test-notebooks: $(STAMP) $(if $(PINNED),,$(UNPINNED_SANITIZE))
+	$(REPRO) $(NBVAL) --nbval-sanitize-with $(if $(PINNED),$(SANITIZE),$(UNPINNED_SANITIZE))
+
+# The same notebooks on this CPU's own kernels and 2 threads, as a learner's laptop
+# runs them (part of `make test` when the main run is pinned).
+test-notebooks-native: $(STAMP) $(UNPINNED_SANITIZE)
+	$(NBVAL) --nbval-sanitize-with $(UNPINNED_SANITIZE)
+
+$(UNPINNED_SANITIZE): $(SANITIZE) tests/nbval_sanitize_unpinned.cfg
+	mkdir -p $(@D) && cat $^ > $@
 
 # The strict book build: a failing cell, a broken reference or a warning fails it.
 # prewarm first executes changed chapters two at a time into the build's cache.
