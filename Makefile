@@ -49,10 +49,17 @@ NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval 
 
 setup: $(STAMP)
 
+# On x86-64 Linux without an NVIDIA GPU, `make test TORCH_INDEX=<PyTorch's CPU index>`
+# installs the pinned torch from that index first (about 200 MB instead of several GB of
+# CUDA libraries); the pin in requirements.txt then finds it already satisfied.
+TORCH_INDEX ?=
+TORCH_PIN := $(shell grep -E '^torch==' requirements.txt)
+
 # Re-install only when the pins or the package metadata change.
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(if $(TORCH_INDEX),$(PY) -m pip install --quiet --index-url $(TORCH_INDEX) "$(TORCH_PIN)")
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
