@@ -1,27 +1,32 @@
 """Dying ReLU: networks born dead, units that never switch on, and learned slopes.
 
 Introduced in chapter 8 (:func:`born_dead_probability`, networks that compute a
-constant before any training) and chapter 9 (:func:`inactive_units`, a fair count of
-"switched-off" units for leaky activations, and :func:`train_recording` with
-:func:`prelu_slopes`, to follow a Parametric ReLU's learned slope through training).
+constant before any training, and :func:`dead_fraction_by_step`, to see in which steps
+units die) and chapter 9 (:func:`inactive_units`, a fair count of "switched-off" units
+for leaky activations, :func:`mean_derivatives`, how much gradient each unit lets
+through, and :func:`train_recording` with :func:`prelu_slopes`, to follow a Parametric
+ReLU's learned slope through training).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
-from relu_lab.sparsity import capture_activations
-from relu_lab.training import History, train
+from relu_lab.sparsity import capture_activations, dead_fraction
+from relu_lab.training import History, make_optimizer, train
 
-__all__ = ["born_dead_probability", "inactive_units", "inactive_fraction", "prelu_slopes", "train_recording"]
+__all__ = ["born_dead_probability", "StepTrace", "dead_fraction_by_step", "inactive_units", "inactive_fraction",
+           "mean_derivatives", "prelu_slopes", "train_recording"]
 
 T = TypeVar("T")
 
@@ -114,6 +119,97 @@ def born_dead_probability(
     return probability
 
 
+@dataclass(frozen=True)
+class StepTrace:
+    """What :func:`dead_fraction_by_step` records, one entry per optimiser step.
+
+    Attributes
+    ----------
+    dead_fraction : numpy.ndarray
+        Shape ``(steps + 1,)``: the fraction of dead units on the whole training set
+        before training (entry 0) and after every step.
+    gradient_norm : numpy.ndarray
+        Shape ``(steps,)``: the Euclidean norm of the minibatch gradient of all
+        parameters together, taken just before each step.
+    """
+
+    dead_fraction: np.ndarray
+    gradient_norm: np.ndarray
+
+
+def dead_fraction_by_step(
+    model: nn.Module,
+    data: Dataset,
+    *,
+    epochs: int = 1,
+    lr: float = 0.1,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    seed: int = 0,
+) -> StepTrace:
+    """Train ``model`` as :func:`relu_lab.training.train` does, recording every step.
+
+    ``train`` records the dead fraction once per epoch, which cannot tell one large
+    step from many small ones. This loop takes the same steps (same minibatches in the
+    same order for the same ``seed``, same optimiser; the tests check that the trained
+    weights are bit for bit those of ``train``) and after each step measures the dead
+    fraction on the whole of ``data``, and before it the size of the gradient.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier with at least one activation layer; trained in place, on the CPU.
+    data : Dataset
+        Training data.
+    epochs, lr, batch_size, optimizer, seed
+        As for :func:`relu_lab.training.train` (SGD without momentum, or Adam).
+
+    Returns
+    -------
+    StepTrace
+
+    Examples
+    --------
+    >>> from relu_lab.data import xor
+    >>> from relu_lab.models import mlp
+    >>> trace = dead_fraction_by_step(mlp([2, 4, 2]), xor(), epochs=3, batch_size=100)
+    >>> trace.dead_fraction.shape, trace.gradient_norm.shape
+    ((7,), (6,))
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a relu_lab.data.Dataset, got {type(data).__name__}")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_real(lr, "lr")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    opt = make_optimizer(optimizer, model.parameters(), lr=lr)
+    X, y = data.X, data.y
+    generator = torch.Generator().manual_seed(seed)
+
+    def measure() -> float:
+        model.eval()
+        value = dead_fraction(model, X)
+        model.train()
+        return value
+
+    dead, norms = [measure()], []
+    for _ in range(epochs):
+        order = torch.randperm(len(data), generator=generator)
+        for start in range(0, len(data), batch_size):
+            idx = order[start:start + batch_size]
+            opt.zero_grad()
+            F.cross_entropy(model(X[idx]), y[idx]).backward()
+            grads = [p.grad.double().reshape(-1) for p in model.parameters() if p.grad is not None]
+            norms.append(float(torch.cat(grads).norm()))
+            opt.step()
+            dead.append(measure())
+    return StepTrace(np.array(dead), np.array(norms))
+
+
 def inactive_units(model: nn.Module, inputs: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
     """For each activation layer, which units have pre-activation ``<= 0`` on every input.
 
@@ -159,6 +255,51 @@ def inactive_fraction(model: nn.Module, inputs: torch.Tensor) -> float:
     found = inactive_units(model, inputs)
     total = sum(u.numel() for u in found.values())
     return float(sum(int(u.sum()) for u in found.values()) / total)
+
+
+def mean_derivatives(model: nn.Module, inputs: torch.Tensor) -> OrderedDict[str, torch.Tensor]:
+    """For each activation layer, every unit's derivative averaged over ``inputs``.
+
+    Backpropagation multiplies the gradient that reaches a unit by the derivative of
+    its activation at the unit's pre-activation, so this average is the share of the
+    backward signal the unit lets through, on average over the data: 0 for a dead ReLU
+    unit, ``alpha`` for a Leaky or Parametric ReLU unit that is inactive on every input,
+    1 for a unit that is active on every input. Unlike :func:`inactive_units`, it can be
+    compared across activations with different slopes.
+
+    The derivative is the one PyTorch's autograd uses (for ReLU and its relatives, the
+    left slope at 0), computed by differentiating the layer itself, so any activation
+    that acts on each number on its own is supported.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network with at least one activation layer (see
+        :data:`relu_lab.sparsity.ACTIVATION_LAYERS`).
+    inputs : torch.Tensor
+        A batch, examples along dimension 0.
+
+    Returns
+    -------
+    OrderedDict
+        Activation layer name to a float tensor with one entry per unit.
+
+    Examples
+    --------
+    >>> from relu_lab.models import mlp
+    >>> net = mlp([2, 3, 1], activation="leaky_relu", bias=-100.0)  # off everywhere
+    >>> mean_derivatives(net, torch.randn(10, 2))["leaky_relu1"].tolist()
+    [0.009999999776482582, 0.009999999776482582, 0.009999999776482582]
+    """
+    pre_activations = capture_activations(model, inputs, of="input")
+    modules = dict(model.named_modules())
+    result: OrderedDict[str, torch.Tensor] = OrderedDict()
+    for name, z in pre_activations.items():
+        z = z.detach().requires_grad_(True)
+        with torch.enable_grad():
+            (slope,) = torch.autograd.grad(modules[name](z).sum(), z)
+        result[name] = slope.mean(dim=0)
+    return result
 
 
 def prelu_slopes(model: nn.Module) -> OrderedDict[str, np.ndarray]:

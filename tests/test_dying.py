@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from relu_lab.data import digits, train_test_split, xor
-from relu_lab.dying import born_dead_probability, inactive_fraction, inactive_units, prelu_slopes, train_recording
+from relu_lab.dying import (born_dead_probability, dead_fraction_by_step, inactive_fraction, inactive_units,
+                            mean_derivatives, prelu_slopes, train_recording)
 from relu_lab.models import mlp
-from relu_lab.sparsity import dead_fraction, dead_units
+from relu_lab.sparsity import capture_activations, dead_fraction, dead_units
 from relu_lab.training import train
 
 # ------------------------------------------------------------ born dead
@@ -123,6 +124,82 @@ def test_inactive_units_validation():
         inactive_units(mlp([2, 2, 2]), np.zeros((2, 2)))
     with pytest.raises(ValueError, match="activation layer"):
         inactive_units(nn.Linear(2, 2), torch.zeros(2, 2))
+
+
+# ------------------------------------------------------- mean derivatives
+
+
+def test_mean_derivatives_closed_forms():
+    torch.manual_seed(0)
+    x = torch.randn(50, 4)
+    for activation, alpha in [("relu", 0.0), ("leaky_relu", 0.01), (lambda: nn.LeakyReLU(0.2), 0.2),
+                              ("prelu", 0.25)]:
+        net = mlp([4, 6, 5, 2], activation=activation, seed=2)
+        active = {k: (~v).float() for k, v in inactive_units(net, x).items()}
+        z = capture_activations(net, x, of="input")
+        for name, d in mean_derivatives(net, x).items():
+            expected = ((z[name] > 0).float() + alpha * (z[name] <= 0).float()).mean(dim=0)
+            assert torch.allclose(d, expected, atol=1e-6)
+            assert set(active) == set(mean_derivatives(net, x))
+
+
+def test_mean_derivatives_channelwise_slopes_and_inactive_units():
+    net = mlp([3, 4, 2], activation="prelu_channelwise", bias=-100.0)
+    with torch.no_grad():
+        net.prelu1.weight.copy_(torch.tensor([0.1, 0.5, 1.5, 0.0]))
+    d = mean_derivatives(net, torch.rand(7, 3))["prelu1"]
+    assert torch.allclose(d, torch.tensor([0.1, 0.5, 1.5, 0.0]))
+    assert net.prelu1.weight.grad is None  # the model's own gradients are untouched
+
+
+def test_mean_derivatives_leaves_no_hooks_and_validates():
+    net = mlp([2, 3, 1])
+    mean_derivatives(net, torch.randn(4, 2))
+    assert all(not m._forward_pre_hooks for m in net.modules())
+    with pytest.raises(ValueError, match="activation layer"):
+        mean_derivatives(nn.Linear(2, 2), torch.zeros(2, 2))
+
+
+# ------------------------------------------------------ dead fraction by step
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.7), dict(lr=0.01, optimizer="adam", batch_size=50)])
+def test_dead_fraction_by_step_trains_exactly_like_train(kwargs):
+    tr = train_test_split(digits(), 0.25, seed=0)[0]
+    ref = mlp([64, 16, 16, 10], seed=1)
+    h = train(ref, tr, epochs=2, seed=4, **kwargs)
+    net = mlp([64, 16, 16, 10], seed=1)
+    trace = dead_fraction_by_step(net, tr, epochs=2, seed=4, **kwargs)
+    for p, q in zip(net.parameters(), ref.parameters()):
+        assert torch.equal(p, q)
+    steps_per_epoch = -(-len(tr) // kwargs.get("batch_size", 64))
+    assert trace.dead_fraction.shape == (2 * steps_per_epoch + 1,)
+    assert trace.gradient_norm.shape == (2 * steps_per_epoch,)
+    # the per-epoch records of train are every steps_per_epoch-th entry
+    assert trace.dead_fraction[::steps_per_epoch].tolist() == h.dead_fraction
+    assert np.all(trace.gradient_norm > 0)
+
+
+def test_dead_fraction_by_step_gradient_norm_is_that_of_the_minibatch():
+    data = xor()
+    net = mlp([2, 4, 2], seed=0)
+    trace = dead_fraction_by_step(mlp([2, 4, 2], seed=0), data, epochs=1, batch_size=len(data), lr=0.1)
+    nn.functional.cross_entropy(net(data.X), data.y).backward()
+    expected = torch.cat([p.grad.double().reshape(-1) for p in net.parameters()]).norm()
+    assert trace.gradient_norm[0] == pytest.approx(float(expected), rel=1e-6)
+
+
+def test_dead_fraction_by_step_validation():
+    with pytest.raises(TypeError, match="model"):
+        dead_fraction_by_step("net", xor())
+    with pytest.raises(TypeError, match="data"):
+        dead_fraction_by_step(mlp([2, 2, 2]), (1, 2))
+    with pytest.raises(ValueError, match="lr"):
+        dead_fraction_by_step(mlp([2, 2, 2]), xor(), lr=0.0)
+    with pytest.raises(ValueError, match="epochs"):
+        dead_fraction_by_step(mlp([2, 2, 2]), xor(), epochs=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        dead_fraction_by_step(mlp([2, 2, 2]), xor(), optimizer="rmsprop")
 
 
 # ----------------------------------------------------------- PReLU slopes
