@@ -3,7 +3,9 @@
 One small module per concept:
 
 - :mod:`relu_lab.activations`: ReLU and its relatives, with derivatives (NumPy).
+- :mod:`relu_lab.modern`: ReLU6, hard-swish, SELU, squared ReLU and gated units (GLU).
 - :mod:`relu_lab.sparsity`: zero fractions, activation capture, dead units.
+- :mod:`relu_lab.report`: the marked form (≈) of machine-dependent numbers; seed statistics.
 - :mod:`relu_lab.stats`: closed-form moments of ReLU of a Gaussian, histograms.
 - :mod:`relu_lab.regions`: counting the linear regions of a ReLU network.
 - :mod:`relu_lab.gradients`: per-layer gradient norms.

@@ -461,7 +461,7 @@ ACTIVATIONS: dict[str, tuple[Callable[..., np.ndarray], Callable[..., np.ndarray
 
 
 def get_activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
-    """Look up an activation and its derivative by name.
+    """Look up an activation and its derivative by name (chapter 11's too: ``"relu6"``...).
 
     Examples
     --------
@@ -471,7 +471,10 @@ def get_activation(name: str) -> tuple[Callable[..., np.ndarray], Callable[..., 
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
+    from relu_lab.modern import MODERN_ACTIVATIONS  # chapter 11's; it imports this module
+
+    known = {**ACTIVATIONS, **MODERN_ACTIVATIONS}
     try:
-        return ACTIVATIONS[name]
+        return known[name]
     except KeyError:
-        raise ValueError(f"name must be one of {sorted(ACTIVATIONS)}, got {name!r}") from None
+        raise ValueError(f"name must be one of {sorted(known)}, got {name!r}") from None
