@@ -2,7 +2,8 @@
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up .venv and run every test (package, notebooks, strict build)
 # Other targets: execute (refresh stored notebook outputs), practice (learner copies
-# without solutions), serve (read the built book on http://localhost:8000), clean.
+# without solutions), grade (grade a folder of learners' notebooks), serve (read the
+# built book on http://localhost:8000), clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -45,7 +46,7 @@ UNPINNED_SANITIZE := _build/nbval_sanitize_unpinned.cfg
 NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval \
   --nbval-current-env notebooks
 
-.PHONY: setup book test test-unit test-notebooks test-notebooks-native test-build test-browser execute practice bench serve clean
+.PHONY: setup book test test-unit test-notebooks test-notebooks-native test-build test-browser execute practice grade bench serve clean
 
 setup: $(STAMP)
 
@@ -109,6 +110,17 @@ execute: $(STAMP)
 # Learner copies of every chapter, without solutions, in _build/practice/.
 practice: $(STAMP)
 	$(PY) -m tests.tools.practice _build/practice
+
+# Grade a folder of learner notebooks: _build/grades/grades.csv and feedback/ (see
+# book/course.md). Each notebook runs in a scratch copy, in its own kernel, under the
+# same pins as the book; a cell may run GRADE_CELL_TIMEOUT s, a notebook GRADE_TIMEOUT s.
+GRADE_TIMEOUT ?= 180
+GRADE_CELL_TIMEOUT ?= 30
+GRADE_JOBS ?= 2
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "Usage: make grade SUBMISSIONS=<folder of learner notebooks>"; exit 2; }
+	$(REPRO) $(PY) -m tests.tools.grade --timeout $(GRADE_TIMEOUT) --cell-timeout $(GRADE_CELL_TIMEOUT) \
+	  --jobs $(GRADE_JOBS) "$(SUBMISSIONS)"
 
 # Benchmarks: kernels, the book, the tests (tables + _build/bench/bench.json).
 # `make bench BENCH_ARGS="--only kernels"` runs a part.
