@@ -87,7 +87,8 @@ class Graded:
     """One notebook's grades, problems and feedback."""
 
     notebook: str
-    #: exercise -> 1 (passed) or 0 (not yet), for the exercises the notebook checks
+    #: exercise -> 1 (passed) or 0 (not yet), for the exercises the notebook checks, in
+    #: the order of their check cells
     scores: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     #: exercise -> the feedback ``check`` printed, for those it ran
@@ -319,7 +320,6 @@ def grade_notebook(path: Path, name: str, *, timeout: float = 180, cell_timeout:
     for name, record in records.items():
         graded.scores[name] = int(record["passed"])
         graded.reports[name] = record["report"]
-    graded.scores = {n: graded.scores[n] for n in EXERCISES if n in graded.scores}
     graded.seconds = time.monotonic() - start
     return graded
 
