@@ -232,7 +232,16 @@ def pattern_labels(patterns: np.ndarray) -> tuple[np.ndarray, int]:
         raise TypeError(f"patterns must be a boolean array, got dtype {arr.dtype}")
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise ValueError(f"patterns must be 2-D (inputs x units) with at least one row, got shape {arr.shape}")
-    _, first, inverse = np.unique(arr, axis=0, return_index=True, return_inverse=True)
+    # One key per row: its bits packed into bytes. Sorting 64-bit integers (up to 64
+    # units) is far faster than np.unique(arr, axis=0), which sorts whole rows.
+    packed = np.packbits(arr, axis=1)
+    if packed.shape[1] <= 8:
+        wide = np.zeros((len(packed), 8), dtype=np.uint8)
+        wide[:, :packed.shape[1]] = packed
+        keys = wide.view(np.uint64).ravel()
+    else:
+        keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))  # rank of each unique row by first appearance
     return order[inverse.ravel()].astype(np.int64), int(len(first))
 

@@ -130,6 +130,21 @@ def test_pattern_labels_first_appearance_order():
         pattern_labels(np.zeros((0, 3), dtype=bool))
 
 
+@pytest.mark.parametrize("units", [1, 3, 16, 64, 65, 130])
+def test_pattern_labels_match_unique_rows(units):
+    # The packed-bits keys must number rows exactly as np.unique over whole rows does.
+    rng = np.random.default_rng(units)
+    p = rng.random((500, units)) < 0.5
+    p[250:] = p[rng.integers(0, 250, size=250)]          # many repeated rows
+    labels, n = pattern_labels(p)
+    _, first, inverse = np.unique(p, axis=0, return_index=True, return_inverse=True)
+    expected = np.argsort(np.argsort(first))[inverse.ravel()]
+    assert n == len(first) and np.array_equal(labels, expected)
+    # equal labels exactly for equal rows
+    assert all(np.array_equal(p[i], p[j]) == (labels[i] == labels[j])
+               for i, j in rng.integers(0, 500, size=(200, 2)))
+
+
 # ---------------------------------------------------------------- regions
 
 
