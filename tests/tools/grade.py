@@ -130,7 +130,7 @@ class _GradingClient(NotebookClient):
     execute replies, and outputs counted instead of kept."""
 
     def __init__(self, nb: nbformat.NotebookNode, *, scratch: str, cell_timeout: float,
-                 timeout: float, output_limit: int) -> None:
+                 timeout: float) -> None:
         super().__init__(
             nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
             # A reply stands in for the interrupted cell's, so a kernel that ignores the
@@ -140,7 +140,6 @@ class _GradingClient(NotebookClient):
             resources={"metadata": {"path": scratch}})
         self.cell_timeout = cell_timeout
         self.notebook_timeout = timeout
-        self.output_limit = output_limit
         self.deadline = float("inf")
         self.timeout_func = self._timeout_for
         self.on_cell_start = self._started
@@ -286,8 +285,7 @@ def grade_notebook(path: Path, name: str, *, timeout: float = 180, cell_timeout:
             for n in names:
                 graded.scores.setdefault(n, 0)
         log = Path(scratch) / ".relu_lab_grade_log.jsonl"
-        client = _GradingClient(nb, scratch=scratch, cell_timeout=cell_timeout, timeout=timeout,
-                                output_limit=output_limit)
+        client = _GradingClient(nb, scratch=scratch, cell_timeout=cell_timeout, timeout=timeout)
         env = {**os.environ, GRADE_LOG_ENV: str(log)}
         try:
             # Last resort, should nbclient itself hang (kernel start, shutdown).
