@@ -58,6 +58,7 @@ from nbclient.exceptions import DeadKernelError
 from nbclient.util import ensure_async
 
 from relu_lab.exercises import GRADE_LOG_ENV, check
+from tests.tools.kernels import use_ipc_transport
 
 EXERCISES: list[str] = check.names()
 COLUMNS = ["notebook", *EXERCISES, "total", "problems"]
@@ -342,6 +343,7 @@ def write_csv(graded: list[Graded]) -> str:
 
 def _grade_one(args: tuple[Path, str, dict]) -> Graded:
     path, name, options = args
+    use_ipc_transport()  # a spawned worker: set up its kernels like every other tool's
     return grade_notebook(path, name, **options)
 
 
