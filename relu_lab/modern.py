@@ -50,8 +50,9 @@ __all__ = [
     "MODERN_ACTIVATIONS",
 ]
 
-#: SELU's constants, as in PyTorch (Klambauer et al., 2017, eq. 14).
+#: SELU's alpha, as in PyTorch (Klambauer et al., 2017, eq. 14).
 SELU_ALPHA = 1.6732632423543772848170429916717
+#: SELU's scale (lambda), as in PyTorch (Klambauer et al., 2017, eq. 14).
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
