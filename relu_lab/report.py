@@ -140,14 +140,17 @@ class Paired:
     def describe(self, spec: str = ".3g") -> str:
         """One line: median difference, range, and on how many seeds ``a`` was larger.
 
+        Every measured number is marked, the count of seeds too (it can change from one
+        machine to another); the number of seeds compared is exact.
+
         Examples
         --------
         >>> paired([0.9, 0.8, 0.85], [0.7, 0.75, 0.86]).describe(".2f")
-        'median ≈0.05 (≈-0.01 to ≈0.20), larger on 2 of 3 seeds'
+        'median ≈0.05 (≈-0.01 to ≈0.20), larger on ≈2 of 3 seeds'
         """
         return (f"median {measured(self.median, spec)} "
                 f"({measured(self.low, spec)} to {measured(self.high, spec)}), "
-                f"larger on {self.wins} of {self.seeds} seeds")
+                f"larger on {measured(self.wins, '.0f')} of {self.seeds} seeds")
 
 
 def paired(a: Sequence[float], b: Sequence[float]) -> Paired:

@@ -75,7 +75,7 @@ def test_paired_differences_follow_the_seed_order():
     assert (p.wins, p.seeds) == (2, 3)
     assert p.low == pytest.approx(-0.01) and p.high == pytest.approx(0.06)
     assert p.median == pytest.approx(0.04)
-    assert p.describe(".2f") == "median ≈0.04 (≈-0.01 to ≈0.06), larger on 2 of 3 seeds"
+    assert p.describe(".2f") == "median ≈0.04 (≈-0.01 to ≈0.06), larger on ≈2 of 3 seeds"
 
 
 def test_paired_rejects_unequal_or_non_finite_inputs():
