@@ -22,7 +22,7 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
-from relu_lab.sparsity import capture_activations, dead_fraction
+from relu_lab.sparsity import capture_activations, dead_units
 from relu_lab.training import History, make_optimizer, train
 
 __all__ = ["born_dead_probability", "StepTrace", "dead_fraction_by_step", "inactive_units", "inactive_fraction",
@@ -131,10 +131,17 @@ class StepTrace:
     gradient_norm : numpy.ndarray
         Shape ``(steps,)``: the Euclidean norm of the minibatch gradient of all
         parameters together, taken just before each step.
+    killed : numpy.ndarray
+        Shape ``(steps,)``: how many units each step killed (dead after the step, not
+        dead before it). ``killed - revived`` is the step's net change in dead units.
+    revived : numpy.ndarray
+        Shape ``(steps,)``: how many dead units each step brought back to life.
     """
 
     dead_fraction: np.ndarray
     gradient_norm: np.ndarray
+    killed: np.ndarray
+    revived: np.ndarray
 
 
 def dead_fraction_by_step(
@@ -190,13 +197,14 @@ def dead_fraction_by_step(
     X, y = data.X, data.y
     generator = torch.Generator().manual_seed(seed)
 
-    def measure() -> float:
+    def measure() -> torch.Tensor:
         model.eval()
-        value = dead_fraction(model, X)
+        with torch.no_grad():
+            mask = torch.cat([m.reshape(-1) for m in dead_units(model, X).values()])
         model.train()
-        return value
+        return mask
 
-    dead, norms = [measure()], []
+    masks, norms = [measure()], []
     for _ in range(epochs):
         order = torch.randperm(len(data), generator=generator)
         for start in range(0, len(data), batch_size):
@@ -206,8 +214,12 @@ def dead_fraction_by_step(
             grads = [p.grad.double().reshape(-1) for p in model.parameters() if p.grad is not None]
             norms.append(float(torch.cat(grads).norm()))
             opt.step()
-            dead.append(measure())
-    return StepTrace(np.array(dead), np.array(norms))
+            masks.append(measure())
+    dead = torch.stack(masks)  # (steps + 1, units)
+    killed = (dead[1:] & ~dead[:-1]).sum(dim=1)
+    revived = (~dead[1:] & dead[:-1]).sum(dim=1)
+    return StepTrace(dead.double().mean(dim=1).numpy(), np.array(norms),
+                     killed.numpy(), revived.numpy())
 
 
 def inactive_units(model: nn.Module, inputs: torch.Tensor) -> OrderedDict[str, torch.Tensor]:

@@ -178,6 +178,25 @@ def test_dead_fraction_by_step_trains_exactly_like_train(kwargs):
     # the per-epoch records of train are every steps_per_epoch-th entry
     assert trace.dead_fraction[::steps_per_epoch].tolist() == h.dead_fraction
     assert np.all(trace.gradient_norm > 0)
+    # gross deaths and revivals add up to the net change of the dead count
+    units = 32
+    net_change = np.diff(trace.dead_fraction) * units
+    assert np.allclose(trace.killed - trace.revived, net_change)
+    assert trace.killed.shape == trace.revived.shape == (2 * steps_per_epoch,)
+    assert (trace.killed >= 0).all() and (trace.revived >= 0).all()
+
+
+def test_dead_fraction_by_step_killed_and_revived_match_dead_units():
+    tr = train_test_split(digits(), 0.25, seed=0)[0]
+    ref = mlp([64, 16, 16, 10], seed=2)
+    before = torch.cat(list(dead_units(ref, tr.X).values()))
+    train(ref, tr, epochs=1, lr=3.0, seed=0, batch_size=len(tr))
+    after = torch.cat(list(dead_units(ref, tr.X).values()))
+    trace = dead_fraction_by_step(mlp([64, 16, 16, 10], seed=2), tr, epochs=1, lr=3.0,
+                                  batch_size=len(tr))
+    assert trace.killed.tolist() == [int((after & ~before).sum())]
+    assert trace.revived.tolist() == [int((before & ~after).sum())]
+    assert trace.killed[0] > 0  # a step this large kills units
 
 
 def test_dead_fraction_by_step_gradient_norm_is_that_of_the_minibatch():
