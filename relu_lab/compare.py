@@ -17,9 +17,10 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int
 from relu_lab.data import Dataset
+from relu_lab.ensemble import _check_seeds, train_seeds
 from relu_lab.models import ACTIVATION_MODULES, mlp
 from relu_lab.timing import Timing, time_call
-from relu_lab.training import SGD, History, train
+from relu_lab.training import SGD, History
 
 __all__ = ["Comparison", "compare_activations", "activation_costs", "training_step_costs"]
 
@@ -40,14 +41,6 @@ def _check_names(activations: Sequence[str]) -> tuple[str, ...]:
     if len(set(activations)) != len(activations):
         raise ValueError(f"activations must not repeat a name, got {list(activations)}")
     return tuple(activations)
-
-
-def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
-        raise TypeError(f"seeds must be a sequence of integers, got {type(seeds).__name__}")
-    if len(seeds) == 0:
-        raise ValueError("seeds must hold at least one seed")
-    return tuple(check_positive_int(s, f"seeds[{i}]", minimum=0) for i, s in enumerate(seeds))
 
 
 @dataclass(frozen=True)
@@ -133,9 +126,11 @@ def compare_activations(
     """Train the same MLP once per activation and seed, changing nothing else.
 
     Every run builds ``mlp([n_features, *hidden, n_classes], activation, init, seed=s)``
-    and trains it with :func:`relu_lab.training.train` (SGD with momentum, cross-entropy,
-    minibatch order from the same seed ``s``). So for a given seed, all activations start
-    from the same weights and see the same minibatches in the same order.
+    and trains it as :func:`relu_lab.training.train` would (SGD with momentum,
+    cross-entropy, minibatch order from the same seed ``s``). So for a given seed, all
+    activations start from the same weights and see the same minibatches in the same
+    order. The seeds of one activation train together, in one vectorised run of
+    :func:`relu_lab.ensemble.train_seeds`.
 
     Parameters
     ----------
@@ -150,7 +145,7 @@ def compare_activations(
     seeds : sequence of int, default (0,)
         One run per seed and activation.
     epochs, lr, momentum, batch_size
-        Passed to :func:`~relu_lab.training.train`.
+        Passed to :func:`~relu_lab.ensemble.train_seeds`.
     init : str or float, default "he"
         Passed to :func:`~relu_lab.models.mlp`.
 
@@ -182,13 +177,9 @@ def compare_activations(
     histories: dict[str, tuple[History, ...]] = {}
     models: dict[str, tuple[nn.Module, ...]] = {}
     for name in names:
-        runs, nets = [], []
-        for seed in seed_list:
-            net = mlp(sizes, activation=name, init=init, seed=seed)
-            runs.append(train(net, data, epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size,
-                              seed=seed, test_data=test_data, track_dead=False))
-            nets.append(net)
-        histories[name], models[name] = tuple(runs), tuple(nets)
+        runs = train_seeds(sizes, name, init, data=data, seeds=seed_list, epochs=epochs, lr=lr,
+                           momentum=momentum, batch_size=batch_size, test_data=test_data, track_dead=False)
+        histories[name], models[name] = runs.histories, runs.models
     return Comparison(histories, seed_list, models)
 
 

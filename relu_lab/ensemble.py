@@ -1,0 +1,348 @@
+"""Many seeds at once: one network trained from several seeds in a single run.
+
+A conclusion about training rests on several seeds (the book's house style asks for the
+median and the range). Training ``K`` seeds one after the other costs ``K`` times one
+run, yet a small network leaves the CPU mostly waiting on Python and PyTorch's per-call
+overhead. :func:`train_seeds` stacks the ``K`` networks' weights into one tensor per
+layer and trains them together with batched matrix products (``torch.baddbmm``): the
+same number of calls as one run, each on ``K`` times the numbers. Chapter 10's
+:func:`relu_lab.compare.compare_activations` trains each activation this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from relu_lab._validation import check_positive_int, check_real
+from relu_lab.data import Dataset
+from relu_lab.models import Activation, mlp
+from relu_lab.sparsity import ACTIVATION_LAYERS
+from relu_lab.training import History, _device, make_optimizer
+
+__all__ = ["SeedRuns", "train_seeds"]
+
+#: Quantities that :meth:`SeedRuns.curves` and :meth:`SeedRuns.final` can return.
+METRICS = ("loss", "accuracy", "dead_fraction", "test_accuracy")
+
+
+def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        raise TypeError(f"seeds must be a sequence of integers, got {type(seeds).__name__}")
+    if len(seeds) == 0:
+        raise ValueError("seeds must hold at least one seed")
+    return tuple(check_positive_int(s, f"seeds[{i}]", minimum=0) for i, s in enumerate(seeds))
+
+
+@dataclass(frozen=True)
+class SeedRuns:
+    """The same network trained from several seeds: one history and one model per seed.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+        The seeds; seed ``s`` fixes both the initial weights and the minibatch order.
+    histories : tuple of History
+        One :class:`~relu_lab.training.History` per seed, in the order of ``seeds``.
+    models : tuple of torch.nn.Sequential
+        The trained networks, one per seed, each built by :func:`relu_lab.models.mlp`
+        and holding that seed's trained weights, in evaluation mode.
+    """
+
+    seeds: tuple[int, ...]
+    histories: tuple[History, ...]
+    models: tuple[nn.Sequential, ...]
+
+    def curves(self, metric: str) -> np.ndarray:
+        """``metric`` after each epoch, shape ``(len(seeds), epochs + 1)``; column 0 is the start.
+
+        ``metric`` is one of ``"loss"``, ``"accuracy"`` (both on the training data),
+        ``"dead_fraction"`` and ``"test_accuracy"``.
+        """
+        if metric not in METRICS:
+            raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+        if not getattr(self.histories[0], metric):
+            why = {"test_accuracy": "a run with test_data",
+                   "dead_fraction": "a run with track_dead=True of a network with activation layers"}
+            raise ValueError(f"metric {metric!r} was not recorded: it needs {why[metric]}")
+        return np.array([getattr(h, metric) for h in self.histories], dtype=np.float64)
+
+    def final(self, metric: str) -> np.ndarray:
+        """``metric`` after the last epoch, one value per seed (see :meth:`curves`)."""
+        return self.curves(metric)[:, -1]
+
+    def epochs_to_reach(self, threshold: float, metric: str = "accuracy") -> np.ndarray:
+        """Per seed, the first epoch whose ``metric`` is at least ``threshold``.
+
+        ``metric`` is ``"accuracy"`` (training data, as
+        :meth:`relu_lab.training.History.epochs_to_reach`) or ``"test_accuracy"``.
+        A seed that never reaches it gets NaN, so ``np.median`` of the result says so.
+        """
+        threshold = check_real(threshold, "threshold")
+        if metric not in ("accuracy", "test_accuracy"):
+            raise ValueError(f"metric must be 'accuracy' or 'test_accuracy', got {metric!r}")
+        reached = self.curves(metric) >= threshold
+        return np.where(reached.any(axis=1), reached.argmax(axis=1), np.nan)
+
+
+class _Stacked:
+    """``K`` copies of one MLP as stacked tensors, in the shapes the forward pass needs.
+
+    Leaf ``j`` stacks parameter ``j`` of every model (in ``model.parameters()`` order):
+    linear weights transposed, ``(K, in, out)``, so that a layer is one
+    ``torch.baddbmm``; biases ``(K, 1, out)``; PReLU slopes ``(K, 1, 1)`` or
+    ``(K, 1, width)``. All leaves are views of one flat tensor, ``flat``, and their
+    gradients views of one flat ``flat.grad``: the optimiser then updates every
+    parameter of every seed in a handful of elementwise operations, however deep the
+    network (its arithmetic is elementwise, so this changes no result).
+    """
+
+    def __init__(self, models: Sequence[nn.Sequential]) -> None:
+        self.models = models
+        template = list(models[0].parameters())
+        per_model = [list(m.parameters()) for m in models]
+        transposed = {id(m.weight) for m in models[0] if isinstance(m, nn.Linear)}
+        shapes = []
+        for p in template:
+            if id(p) in transposed:
+                shapes.append((len(models), p.shape[1], p.shape[0]))
+            else:
+                shapes.append((len(models), 1, p.numel()))
+        sizes = [int(np.prod(shape)) for shape in shapes]
+        data = torch.empty(sum(sizes), dtype=template[0].dtype, device=template[0].device)
+        grad = torch.zeros_like(data)
+        self.params: list[torch.Tensor] = []
+        self._transposed: list[bool] = []
+        offset = 0
+        for j, (p, shape, size) in enumerate(zip(template, shapes, sizes)):
+            leaf = data[offset:offset + size].view(shape)
+            is_weight = id(p) in transposed
+            with torch.no_grad():
+                leaf.copy_(torch.stack([ps[j].t() if is_weight else ps[j].reshape(shape[1:]) for ps in per_model]))
+            leaf.requires_grad_(True)
+            leaf.grad = grad[offset:offset + size].view(shape)  # backward adds into it, in place
+            self.params.append(leaf)
+            self._transposed.append(is_weight)
+            offset += size
+        #: every parameter of every seed, one flat tensor (storage shared with the leaves)
+        self.flat = data.detach().requires_grad_(True)
+        self.flat.grad = grad
+        self.plan: list[tuple[str, object]] = []  # ("linear", (w, b)), ("prelu", slope), ("module", m)
+        leaves = iter(self.params)
+        for module in models[0]:
+            if isinstance(module, nn.Linear):
+                self.plan.append(("linear", (next(leaves), next(leaves))))
+            elif isinstance(module, nn.PReLU):
+                self.plan.append(("prelu", next(leaves)))
+            elif type(module) is nn.ReLU:
+                self.plan.append(("relu", module))
+            else:
+                self.plan.append(("module", module))
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(K, B, classes)`` for inputs ``(K, B, features)``: seed ``k`` on batch ``k``."""
+        for kind, item in self.plan:
+            if kind == "linear":
+                w, b = item
+                h = torch.baddbmm(b, h, w)
+            elif kind == "relu":  # in place: the product is not needed for the backward pass
+                h = torch.relu_(h)
+            elif kind == "prelu":  # as PyTorch's PReLU, including the gradient at 0 (slope side)
+                h = torch.where(h > 0, h, item * h)
+            else:
+                h = item(h)
+        return h
+
+    @torch.no_grad()
+    def copy_to_models(self) -> None:
+        for k, model in enumerate(self.models):
+            for p, leaf, is_weight in zip(model.parameters(), self.params, self._transposed):
+                p.copy_(leaf[k].t() if is_weight else leaf[k].reshape(p.shape))
+
+
+def _check_stackable(module: nn.Module, width: int) -> None:
+    """A callable activation must act on each row of a batch on its own and learn nothing."""
+    n_params = sum(p.numel() for p in module.parameters())
+    if n_params:
+        raise ValueError(
+            f"activation: train_seeds learns only the slopes of 'prelu' and 'prelu_channelwise'; "
+            f"a callable must return a module without parameters, got {type(module).__name__} "
+            f"with {n_params}")
+    x = torch.randn(3, 5, width, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        together = module(x)
+        apart = torch.stack([module(x[i]) for i in range(len(x))])
+    if together.shape != x.shape or not torch.allclose(together, apart, rtol=1e-5, atol=1e-6, equal_nan=True):
+        raise ValueError(
+            f"activation: {type(module).__name__} does not act on each example on its own "
+            f"(its output on a stack of batches differs from its output on each batch)")
+
+
+def train_seeds(
+    sizes: Sequence[int],
+    activation: Activation = "relu",
+    init: str | float = "he",
+    *,
+    data: Dataset,
+    seeds: Sequence[int] = range(5),
+    bias: float | None = None,
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    device: str | torch.device = "cpu",
+    test_data: Dataset | None = None,
+    track_dead: bool = True,
+    on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
+) -> SeedRuns:
+    """Train ``mlp(sizes, activation, init, bias=bias, seed=s)`` for every seed ``s`` at once.
+
+    Seed ``s`` gets exactly the initial weights of ``mlp(..., seed=s)`` and the
+    minibatch order of :func:`relu_lab.training.train` with ``seed=s``, and the same
+    optimiser (:class:`~relu_lab.training.SGD` or :class:`~relu_lab.training.Adam`).
+    The loss is the sum over seeds of each seed's mean cross-entropy, so each seed's
+    gradient is that of its own run. Its history is therefore that of
+    ``train(mlp(..., seed=s), data, ..., seed=s)``, up to the order in which the
+    batched matrix products add up their terms: a last-bit difference, which training
+    can grow over many epochs (as it grows any last-bit difference, see the README).
+
+    The seeds train in one vectorised run: every layer's weights are stacked into one
+    tensor and multiplied with ``torch.baddbmm``, so ``K`` seeds make as many PyTorch
+    calls as one seed. On the small networks of the book that is much cheaper than
+    ``K`` separate runs (``make bench BENCH_ARGS="--only seeds"``).
+
+    Parameters
+    ----------
+    sizes, activation, init, bias
+        As for :func:`relu_lab.models.mlp`. A callable ``activation`` must return a
+        module without parameters that acts on each number on its own (such as
+        ``lambda: nn.LeakyReLU(0.2)``); the learned slopes of ``"prelu"`` (one per
+        layer) and ``"prelu_channelwise"`` (one per unit) are trained per seed.
+    data : Dataset
+        Training data, with ``sizes[0]`` features and labels below ``sizes[-1]``. The
+        networks compute in the dtype of ``data.X``: float32 as in the chapters, or
+        float64, where the runs agree with ``train`` on ``mlp(...).double()`` to about
+        1e-12 (the tests use this).
+    seeds : sequence of int, default range(5)
+        One network per seed, in this order.
+    epochs, lr, batch_size, optimizer, momentum, device, test_data, track_dead
+        As for :func:`relu_lab.training.train`; ``track_dead`` records, per seed, the
+        fraction of hidden units that are zero on every training example (the
+        definition of :func:`relu_lab.sparsity.dead_fraction`).
+    on_epoch : callable, optional
+        Called with the tuple of per-seed networks (``nn.Sequential`` built by ``mlp``,
+        in evaluation mode, holding the current weights) once before training and after
+        every epoch. They are the same objects each time, those of ``SeedRuns.models``;
+        changing them does not change the training. What it returns is ignored.
+
+    Returns
+    -------
+    SeedRuns
+
+    Examples
+    --------
+    >>> from relu_lab.data import xor
+    >>> runs = train_seeds([2, 8, 2], data=xor(), seeds=[0, 1, 2], epochs=30, lr=0.5)
+    >>> runs.seeds, len(runs.histories), runs.histories[0].epochs
+    ((0, 1, 2), 3, 30)
+    >>> runs.final("accuracy").round(2).tolist()
+    [1.0, 1.0, 1.0]
+    >>> type(runs.models[0]).__name__, runs.models[0][0].weight.shape
+    ('Sequential', torch.Size([8, 2]))
+    """
+    seed_list = _check_seeds(seeds)
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a relu_lab.data.Dataset, got {type(data).__name__}")
+    if test_data is not None and not isinstance(test_data, Dataset):
+        raise TypeError(f"test_data must be a relu_lab.data.Dataset or None, got {type(test_data).__name__}")
+    if not data.X.is_floating_point():
+        raise TypeError(f"data.X must hold floating-point numbers, got dtype {data.X.dtype}")
+    if test_data is not None and test_data.X.dtype != data.X.dtype:
+        raise TypeError(f"test_data.X must have the dtype of data.X ({data.X.dtype}), got {test_data.X.dtype}")
+    epochs = check_positive_int(epochs, "epochs", minimum=0)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_real(lr, "lr")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    momentum = check_real(momentum, "momentum")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"on_epoch must be a callable taking the tuple of models, got {type(on_epoch).__name__}")
+    dev = _device(device)
+    models = tuple(mlp(sizes, activation, init, bias=bias, seed=s) for s in seed_list)  # validates the rest
+    sizes = [m.in_features for m in models[0] if isinstance(m, nn.Linear)] + [models[0][-1].out_features]
+    for name, d in (("data", data), ("test_data", test_data)):
+        if d is None:
+            continue
+        if d.n_features != sizes[0]:
+            raise ValueError(f"{name} has {d.n_features} features but sizes[0] is {sizes[0]}")
+        if int(d.y.max()) >= sizes[-1]:
+            raise ValueError(f"{name} has label {int(d.y.max())} but sizes[-1] is {sizes[-1]} (classes 0 to "
+                             f"{sizes[-1] - 1})")
+    hidden_modules = [m for m in models[0] if not isinstance(m, nn.Linear)]
+    if not isinstance(activation, str) and hidden_modules:
+        _check_stackable(hidden_modules[0], sizes[1])
+    track_dead = bool(track_dead) and any(isinstance(m, ACTIVATION_LAYERS) for m in hidden_modules)
+
+    for m in models:
+        m.to(device=dev, dtype=data.X.dtype).eval()
+    net = _Stacked(models)
+    opt = make_optimizer(optimizer, [net.flat], lr=lr, momentum=momentum)
+    X, y = data.X.to(dev), data.y.to(dev)
+    X_test = None if test_data is None else test_data.X.to(dev)
+    y_test = None if test_data is None else test_data.y.to(dev)
+    n_units = sum(sizes[1:-1])
+    n, K = len(data), len(seed_list)
+    generators = [torch.Generator().manual_seed(s) for s in seed_list]
+    histories = tuple(History() for _ in seed_list)
+
+    def record() -> None:
+        # Each seed's network, materialised, on the whole data: the numbers train records,
+        # computed the way train computes them, one seed at a time (one seed's
+        # activations stay in cache; a Python loop once per epoch costs nothing).
+        net.copy_to_models()
+        with torch.no_grad():
+            largest: list[torch.Tensor] = []  # per seed and layer, each unit's largest |output|
+            for model, history in zip(models, histories):
+                h = X
+                for module in model:
+                    h = module(h)
+                    if track_dead and not isinstance(module, nn.Linear):
+                        largest.append(h.abs().amax(dim=0))
+                history.loss.append(float(F.cross_entropy(h, y)))
+                history.accuracy.append(float((h.argmax(dim=1) == y).float().mean()))
+                if test_data is not None:
+                    history.test_accuracy.append(float((model(X_test).argmax(dim=1) == y_test).float().mean()))
+            if track_dead:  # dead: 0 on every example; counted for all seeds at once
+                n_dead = (torch.stack(largest) == 0).view(K, -1).sum(dim=1).tolist()
+                for history, count in zip(histories, n_dead):
+                    history.dead_fraction.append(count / n_units)  # as sparsity.dead_fraction
+        if on_epoch is not None:
+            on_epoch(models)
+
+    record()
+    for _ in range(epochs):
+        order = torch.cat([torch.randperm(n, generator=g) for g in generators]).to(dev)
+        # each seed's training data in its own order for this epoch, gathered at once:
+        # seed k's minibatch is then the view X_epoch[k, start:start + batch_size]
+        X_epoch, y_epoch = X.index_select(0, order).view(K, n, -1), y.index_select(0, order).view(K, n)
+        for start in range(0, n, batch_size):
+            out = net.forward(X_epoch[:, start:start + batch_size])
+            y_batch = y_epoch[:, start:start + batch_size]
+            net.flat.grad.zero_()  # (not opt.zero_grad(): the leaves' gradients are views of it)
+            # sum over seeds of each seed's mean: seed k's gradient is that of its own run
+            loss = F.cross_entropy(out.flatten(0, 1), y_batch.flatten(), reduction="sum") / y_batch.shape[1]
+            loss.backward()
+            opt.step()
+        record()
+    net.copy_to_models()
+    return SeedRuns(seed_list, histories, models)
