@@ -14,6 +14,7 @@ One small module per concept:
 - :mod:`relu_lab.compare`: training the same model with several activations.
 - :mod:`relu_lab.models`: seeded MLP builder.
 - :mod:`relu_lab.training`: deterministic training loop.
+- :mod:`relu_lab.ensemble`: training several seeds of one network in one vectorised run.
 - :mod:`relu_lab.data`: seeded and shipped data sets.
 - :mod:`relu_lab.plotting`: the book's plotting style.
 - :mod:`relu_lab.timing`: the timing harness of chapter 4 and ``make bench``.
