@@ -169,7 +169,14 @@ PREPARE = r"""
   const article = document.querySelector('article.bd-article') || document.body;
   const start = document.createElement('span');
   start.id = 'document-' + root;
-  (article.querySelector('section') || article).prepend(start);
+  const intro = article.querySelector('section');
+  if (intro) intro.classList.add('pdf-intro');
+  (intro || article).prepend(start);
+  // myst-nb's execution table marks success with an emoji that no installed font has.
+  for (const cell of document.querySelectorAll('td')) {
+    const mark = {'\u2705': '\u2714', '\u274C': '\u2718'}[cell.textContent.trim()];
+    if (mark) (cell.querySelector('p') || cell).textContent = mark;
+  }
   const contents = document.createElement('nav');
   contents.className = 'pdf-contents';
   contents.innerHTML = toc;
