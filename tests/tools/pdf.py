@@ -13,9 +13,11 @@ Route: the single-page HTML build of the book, printed by headless Chromium (Deb
    (A4, page numbers, no navigation, wrapped code, Arabic in Amiri, explorables as their
    static fallback), opens every dropdown (solutions, self-check answers) and puts a
    title page and a table of contents in front.
-3. It prints once with placeholder page numbers in the contents, reads the page of each
+3. It prints with placeholder page numbers in the contents, reads the page of each
    chapter from the PDF's named destinations (`pdfinfo -dests`, poppler-utils), fills
-   them in and prints again. The numbers are checked against a third reading.
+   them in and prints again, until the numbers printed are the numbers read. The
+   numbers are kept (relu-lab.pages.json) for the next run, which then prints once
+   if nothing moved.
 
 The PDF is also copied to _build/html/relu-lab.pdf, where the book's front page links it.
 """
@@ -23,12 +25,11 @@ The PDF is also copied to _build/html/relu-lab.pdf, where the book's front page 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -250,23 +251,32 @@ def print_pdf(html: Path, out: Path, meta: dict[str, str], root: str, parts: lis
         if untypeset:
             raise RuntimeError(f"pdf: {untypeset} formulas were not typeset by MathJax")
         print(f"pdf: page loaded and typeset in {time.perf_counter() - t0:.0f} s", flush=True)
-        options = dict(prefer_css_page_size=True, print_background=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            draft = Path(tmp) / "draft.pdf"
-            page.pdf(path=str(draft), **options)  # untagged: a third faster, same layout
-            pages = destination_pages(draft, docs)
-            print(f"pdf: draft printed in {time.perf_counter() - t0:.0f} s", flush=True)
-        page.evaluate(FILL, pages)
+        # Print with the contents' page numbers of the last run (placeholders the first
+        # time), read where each chapter landed, and print again until the two agree:
+        # twice from scratch, once when nothing moved since the last run.
+        numbers = out.with_suffix(".pages.json")
+        pages = json.loads(numbers.read_text()) if numbers.exists() else None
+        if not pages or set(pages) != set(docs):
+            pages = None
+        part = out.with_name(out.stem + ".part.pdf")  # becomes `out` once it is right
         out.parent.mkdir(parents=True, exist_ok=True)
-        # Tagged (structure for screen readers) and with an outline (bookmarks per heading).
-        page.pdf(path=str(out), tagged=True, outline=True, **options)
+        for _ in range(3):
+            page.evaluate(FILL, pages or {d: "000" for d in docs})
+            # Tagged (structure for screen readers), with an outline (bookmarks per heading).
+            page.pdf(path=str(part), prefer_css_page_size=True, print_background=True,
+                     tagged=True, outline=True)
+            found = destination_pages(part, docs)
+            print(f"pdf: printed in {time.perf_counter() - t0:.0f} s", flush=True)
+            if found == pages:
+                break
+            pages = found
+        else:
+            raise RuntimeError(f"pdf: the contents' page numbers do not settle: {pages}")
         browser.close()
     if blocked:
         raise RuntimeError(f"pdf: the page tried to reach the network: {blocked}")
-    final = destination_pages(out, docs)
-    if final != pages:
-        raise RuntimeError(f"pdf: chapters moved when the page numbers were filled in: {pages} -> {final}")
-    print(f"pdf: printed in {time.perf_counter() - t0:.0f} s", flush=True)
+    part.replace(out)
+    numbers.write_text(json.dumps(pages, indent=1))
     return pages
 
 
