@@ -1,9 +1,9 @@
 # ReLU Lab: two commands do everything.
 #   make book   set up .venv and build the HTML book into _build/html
-#   make test   set up .venv and run every test (package, notebooks, strict build)
-# Other targets: execute (refresh stored notebook outputs), practice (learner copies
-# without solutions), grade (grade a folder of learners' notebooks), serve (read the
-# built book on http://localhost:8000), clean.
+#   make test   set up .venv and run every test (package, notebooks, strict build, PDF)
+# Other targets: pdf (the book as one PDF), execute (refresh stored notebook outputs),
+# practice (learner copies without solutions), grade (grade a folder of learners'
+# notebooks), serve (read the built book on http://localhost:8000), clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -46,7 +46,8 @@ UNPINNED_SANITIZE := _build/nbval_sanitize_unpinned.cfg
 NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval \
   --nbval-current-env notebooks
 
-.PHONY: setup book test test-unit test-notebooks test-notebooks-native test-build test-browser execute practice grade bench serve clean
+.PHONY: setup book pdf test test-unit test-notebooks test-notebooks-native test-build test-pdf test-browser \
+  execute practice grade bench serve clean
 
 setup: $(STAMP)
 
@@ -73,11 +74,19 @@ book: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
 	@echo "Open _build/html/index.html, or run: make serve"
 
-test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build test-browser
+# The book as one A4 PDF, _build/pdf/relu-lab.pdf, also copied to _build/html/ where
+# the front page links it: the single-page build (same execution cache) printed by
+# Debian's Chromium, offline. Needs chromium and poppler-utils, and fonts-hosny-amiri
+# for the Arabic summary (.ci/run installs them).
+pdf: $(STAMP) $(PREWARMED)
+	$(REPRO) $(PY) -m tests.tools.pdf
+
+# The PDF stage comes before the browser stage, whose link check then finds the PDF.
+test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build test-pdf test-browser
 
 # relu_lab unit, property and doctests, and the stored-executed check on every chapter.
 test-unit: $(STAMP)
-	$(PY) -m pytest -q tests relu_lab --doctest-modules --ignore=tests/browser
+	$(PY) -m pytest -q tests relu_lab --doctest-modules --ignore=tests/browser --ignore=tests/pdf
 
 # Strict nbval: every stored output must be re-derived (after the sanitizer): every
 # digit on the pinned paths, all but the ≈-marked digits elsewhere. Two notebooks run
@@ -98,6 +107,12 @@ $(UNPINNED_SANITIZE): $(SANITIZE) tests/nbval_sanitize_unpinned.cfg
 # prewarm first executes changed chapters two at a time into the build's cache.
 test-build: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
+
+# Builds the PDF as `make pdf` does and reads it back with poppler-utils: titles,
+# contents, page numbers, no raw TeX, figures, Arabic right to left in Amiri (skips
+# without Chromium or poppler-utils).
+test-pdf: $(STAMP) $(PREWARMED)
+	$(REPRO) $(PY) -m pytest -q -rs tests/pdf
 
 # Every page of the built book in headless Chromium, offline (skips if no Chromium);
 # two browsers at once.

@@ -1,4 +1,4 @@
-"""The book's two small Sphinx extensions (book/_ext), tested without a build."""
+"""The book's small Sphinx extensions (book/_ext), tested without a build."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 
 import chapter_numbers  # noqa: E402
+import single_page  # noqa: E402
 
 
 def test_items_are_numbered_per_chapter_in_page_order():
@@ -25,3 +26,12 @@ def test_items_are_numbered_per_chapter_in_page_order():
 
 def test_an_empty_book_stays_empty():
     assert chapter_numbers.per_chapter({}) == {}
+
+
+def test_singlehtml_gets_the_html_visitors_it_lacks():
+    html = {"HideCodeCellNode": ("visit", "depart"), "exercise_node": ("html-visit", None)}
+    handlers = {"html": html, "singlehtml": {"exercise_node": ("own-visit", None)}}
+    single_page.inherit_handlers(handlers, "singlehtml", "html")
+    assert handlers["singlehtml"] == {"exercise_node": ("own-visit", None),
+                                      "HideCodeCellNode": ("visit", "depart")}
+    assert handlers["html"] is html and len(html) == 2

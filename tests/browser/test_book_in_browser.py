@@ -55,6 +55,8 @@ def test_internal_links_and_anchors_resolve(rel):
         if path.is_dir():
             path = path / "index.html"
         if not path.exists():
+            if path.name == "relu-lab.pdf":  # the PDF edition: `make pdf` writes it, `make book` does not
+                continue
             broken.append(href)
         elif anchor and path.suffix == ".html" and anchor not in _parse(path).ids:
             broken.append(href)
