@@ -212,6 +212,9 @@ def activation_costs(
     seed : int, default 0
         Seed of the inputs.
 
+    Every activation is run a few times, untimed, before the first one is timed, so
+    that the one-off costs of a process's first (autograd) passes are charged to none.
+
     Returns
     -------
     dict of str to Timing
@@ -231,7 +234,7 @@ def activation_costs(
     x = torch.randn(n, generator=torch.Generator().manual_seed(seed))
     x_grad = x.clone().requires_grad_(True)
     ones = torch.ones_like(x)
-    costs: dict[str, Timing] = {}
+    calls: dict[str, Callable[[], None]] = {}
     for name in names:
         module = ACTIVATION_MODULES[name](1)
 
@@ -242,9 +245,15 @@ def activation_costs(
         def forward_backward(module: nn.Module = module) -> None:
             torch.autograd.grad(module(x_grad), x_grad, ones)
 
-        fn = forward_backward if backward else forward
-        costs[name] = time_call(fn, repeats=repeats, number=number)
-    return costs
+        calls[name] = forward_backward if backward else forward
+    # Warm up every activation before timing any: the first autograd pass of a
+    # process allocates and initialises much more than the later ones, and would
+    # otherwise be charged to whichever activation comes first.
+    for fn in calls.values():
+        for _ in range(3):
+            fn()
+    return {name: time_call(fn, repeats=repeats, number=number)
+            for name, fn in calls.items()}
 
 
 def training_step_costs(

@@ -124,6 +124,37 @@ def test_activation_costs():
     assert all(t.median > 0 for t in back.values())
 
 
+@pytest.mark.parametrize("backward", [False, True])
+def test_activation_costs_warms_up_every_activation_first(monkeypatch, backward):
+    import relu_lab.compare as compare
+
+    runs: list[str] = []
+    first_timed: list[list[str]] = []
+
+    def counting(name):
+        module = compare.ACTIVATION_MODULES[name](1)
+
+        class Counting(torch.nn.Module):
+            def forward(self, x):
+                runs.append(name)
+                return module(x)
+
+        return lambda _channels: Counting()
+
+    modules = {name: counting(name) for name in ["relu", "silu"]}
+    real_time_call = compare.time_call
+
+    def time_call(fn, **kwargs):
+        if not first_timed:
+            first_timed.append(sorted(set(runs)))
+        return real_time_call(fn, **kwargs)
+
+    monkeypatch.setattr(compare, "ACTIVATION_MODULES", {**compare.ACTIVATION_MODULES, **modules})
+    monkeypatch.setattr(compare, "time_call", time_call)
+    activation_costs(["relu", "silu"], n=50, backward=backward, repeats=1, number=1)
+    assert first_timed == [["relu", "silu"]]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
