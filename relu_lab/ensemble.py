@@ -2,11 +2,13 @@
 
 A conclusion about training rests on several seeds (the book's house style asks for the
 median and the range). Training ``K`` seeds one after the other costs ``K`` times one
-run, yet a small network leaves the CPU mostly waiting on Python and PyTorch's per-call
-overhead. :func:`train_seeds` stacks the ``K`` networks' weights into one tensor per
-layer and trains them together with batched matrix products (``torch.baddbmm``): the
-same number of calls as one run, each on ``K`` times the numbers. Chapter 10's
-:func:`relu_lab.compare.compare_activations` trains each activation this way.
+run, yet training the book's small networks one seed at a time leaves the CPU mostly
+busy with Python and PyTorch's per-call overhead rather than arithmetic.
+:func:`train_seeds` stacks the ``K`` networks' weights into one tensor per layer and
+trains them together with batched matrix products (``torch.baddbmm``): the same number
+of calls as one run, each on ``K`` times the numbers. The chapters that train networks
+report their results over seeds with it, and
+:func:`relu_lab.compare.compare_activations` trains each activation's seeds this way.
 """
 
 from __future__ import annotations
@@ -213,9 +215,11 @@ def train_seeds(
     can grow over many epochs (as it grows any last-bit difference, see the README).
 
     The seeds train in one vectorised run: every layer's weights are stacked into one
-    tensor and multiplied with ``torch.baddbmm``, so ``K`` seeds make as many PyTorch
-    calls as one seed. On the small networks of the book that is much cheaper than
-    ``K`` separate runs (``make bench BENCH_ARGS="--only seeds"``).
+    tensor and multiplied with ``torch.baddbmm``, so a training step for ``K`` seeds
+    makes as many PyTorch calls as one for a single seed. On chapter 4's network five
+    seeds cost about twice one seed; on a network of 31 layers, where the matrix
+    products themselves take most of the time, about 2.4 times
+    (``make bench BENCH_ARGS="--only seeds"``).
 
     Parameters
     ----------
@@ -251,8 +255,12 @@ def train_seeds(
     >>> runs = train_seeds([2, 8, 2], data=xor(), seeds=[0, 1, 2], epochs=30, lr=0.5)
     >>> runs.seeds, len(runs.histories), runs.histories[0].epochs
     ((0, 1, 2), 3, 30)
-    >>> runs.final("accuracy").round(2).tolist()
+    >>> runs.final("accuracy").tolist()          # one value per seed
     [1.0, 1.0, 1.0]
+    >>> runs.epochs_to_reach(1.0).tolist()       # first epoch at 100%, per seed
+    [2.0, 2.0, 1.0]
+    >>> runs.curves("loss").shape                # seeds x (epochs + 1)
+    (3, 31)
     >>> type(runs.models[0]).__name__, runs.models[0][0].weight.shape
     ('Sequential', torch.Size([8, 2]))
     """

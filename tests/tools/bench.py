@@ -1,6 +1,6 @@
 """`make bench`: kernels, the book and the tests, timed the same way as chapter 4.
 
-Usage: python -m tests.tools.bench [--only kernels,book,tests] [--quick]
+Usage: python -m tests.tools.bench [--only kernels,seeds,book,tests] [--quick]
 
 Every figure is the median over repeats after a warm-up (``relu_lab.timing.time_call``),
 with its interquartile range; comparisons are ratios measured side by side in the same
@@ -28,7 +28,11 @@ import torch
 import torch.nn.functional as F
 
 from relu_lab import activations as A
-from relu_lab.timing import time_call
+from relu_lab.data import digits, train_test_split
+from relu_lab.ensemble import train_seeds
+from relu_lab.models import mlp
+from relu_lab.timing import Timing, time_call
+from relu_lab.training import train
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "_build" / "bench"
@@ -50,6 +54,18 @@ KERNELS: dict[str, tuple[Callable, Callable, Callable]] = {
     "tanh": (A.tanh, np.tanh, torch.tanh),
     "tanh'": (A.tanh_derivative, lambda x: 1 - np.tanh(x) ** 2,
               lambda t: torch.ops.aten.tanh_backward(torch.ones_like(t), torch.tanh(t))),
+}
+
+
+# Several seeds in one vectorised run (relu_lab.ensemble.train_seeds) against one seed
+# with relu_lab.training.train: 5 seeds may cost at most 2 x one seed.
+SEEDS, SEEDS_BUDGET = 5, 2.0
+# label -> (layer widths, training recipe), chapter-sized networks on the digits:
+# chapter 4's network and recipe, and chapter 7's 30 hidden layers with its recipe.
+SEED_CASES: dict[str, tuple[list[int], dict[str, Any]]] = {
+    "[64, 64, 64, 10]": ([64, 64, 64, 10], dict(epochs=10, lr=0.05, momentum=0.9, batch_size=64)),
+    "[64] + [64]*30 + [10]": ([64] + [64] * 30 + [10],
+                              dict(epochs=20, lr=0.003, momentum=0.9, batch_size=128, track_dead=False)),
 }
 
 
@@ -106,6 +122,60 @@ def bench_kernels(quick: bool) -> dict[str, Any]:
     return {"rows": rows, "bandwidth": bandwidth}
 
 
+def bench_seeds(quick: bool) -> dict[str, Any]:
+    """Wall time of 5 seeds in one train_seeds run and of 1 seed with train, side by side.
+
+    One thread, as the chapters run (the Makefile pins it for every notebook target).
+    After a warm-up of each, every round times one call of each, so a busy moment of the
+    machine hits both alike; the CPU time of each call is recorded too, which a machine
+    shared with other programs disturbs much less than the wall time.
+    """
+    train_set, test_set = train_test_split(digits(), test_fraction=0.25, seed=0)
+    rounds = 3 if quick else 7
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = []
+    print(f"\n## {SEEDS} seeds in one vectorised run (train_seeds) vs 1 seed (train), digits, torch threads 1")
+    print(f"{'network':<24} {'recipe':<52} {'1 seed':>9} {f'{SEEDS} seeds':>9} {'ratio':>6} {'(cpu)':>6}  budget")
+    try:
+        for label, (sizes, recipe) in SEED_CASES.items():
+            kw = dict(recipe, test_data=test_set)
+
+            def one(sizes=sizes, kw=kw) -> None:
+                train(mlp(sizes, seed=0), train_set, seed=0, **kw)
+
+            def many(sizes=sizes, kw=kw) -> None:
+                train_seeds(sizes, data=train_set, seeds=range(SEEDS), **kw)
+
+            wall: dict[str, list[float]] = {"one": [], "many": []}
+            cpu: dict[str, list[float]] = {"one": [], "many": []}
+            one(), many()  # warm-up
+            for _ in range(rounds):
+                for key, fn in (("one", one), ("many", many)):
+                    start = time.process_time()
+                    wall[key].append(time_call(fn, repeats=1, warmup=0).median)
+                    cpu[key].append(time.process_time() - start)
+            timings = {}
+            for key, values in wall.items():
+                q1, med, q3 = np.percentile(values, [25, 50, 75])
+                timings[key] = Timing(float(med), float(q1), float(q3), rounds)
+            ratio = timings["many"].median / timings["one"].median
+            cpu_ratio = float(np.median(cpu["many"]) / np.median(cpu["one"]))
+            ok = ratio <= SEEDS_BUDGET
+            recipe_text = ", ".join(f"{k}={v}" for k, v in recipe.items() if k != "track_dead")
+            rows.append({"network": label, "sizes": sizes, "recipe": recipe, "seeds": SEEDS,
+                         "one_seed_train": _row(timings["one"]), "seeds_train_seeds": _row(timings["many"]),
+                         "one_seed_cpu_ms": float(np.median(cpu["one"])) * 1e3,
+                         "seeds_cpu_ms": float(np.median(cpu["many"])) * 1e3,
+                         "ratio": ratio, "cpu_ratio": cpu_ratio, "budget": SEEDS_BUDGET, "within_budget": ok})
+            print(f"{label:<24} {recipe_text:<52} {timings['one'].median * 1e3:>7.0f}ms "
+                  f"{timings['many'].median * 1e3:>7.0f}ms {ratio:>6.2f} {cpu_ratio:>6.2f}  "
+                  f"{'ok' if ok else 'MISS'} (<= {SEEDS_BUDGET})")
+    finally:
+        torch.set_num_threads(threads)
+    return {"rows": rows, "rounds": rounds, "threads": 1}
+
+
 def _run(cmd: list[str], cwd: Path = ROOT) -> tuple[float, str]:
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
@@ -157,13 +227,14 @@ def bench_tests() -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="kernels,book,tests", help="comma-separated: kernels, book, tests")
-    parser.add_argument("--quick", action="store_true", help="small kernel sizes only (a smoke test)")
+    parser.add_argument("--only", default="kernels,seeds,book,tests",
+                        help="comma-separated: kernels, seeds, book, tests")
+    parser.add_argument("--quick", action="store_true", help="small kernel sizes, fewer rounds (a smoke test)")
     args = parser.parse_args(argv)
     parts = {p.strip() for p in args.only.split(",")}
-    unknown = parts - {"kernels", "book", "tests"}
+    unknown = parts - {"kernels", "seeds", "book", "tests"}
     if unknown:
-        parser.error(f"--only takes kernels, book, tests; got {sorted(unknown)}")
+        parser.error(f"--only takes kernels, seeds, book, tests; got {sorted(unknown)}")
     result: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(),
                     "torch": torch.__version__, "numpy": np.__version__, "torch_threads": torch.get_num_threads()},
@@ -171,6 +242,8 @@ def main(argv: list[str]) -> int:
     }
     if "kernels" in parts:
         result["kernels"] = bench_kernels(args.quick)
+    if "seeds" in parts:
+        result["seeds"] = bench_seeds(args.quick)
     if "book" in parts:
         result["book"] = bench_book()
     if "tests" in parts:
