@@ -153,6 +153,22 @@ def test_no_unrendered_tex_outside_code(pdf):
     assert not raw, f"unrendered TeX: {raw[:10]}"
 
 
+def test_no_text_is_cut_off_at_the_sides(pdf):
+    """Every word lies between the side margins: long code lines wrap, wide tables
+    and outputs fit (a clipped line would still be in the text, beyond the margin)."""
+    sides = re.search(r"@page\s*{[^}]*?margin:\s*[\d.]+mm ([\d.]+)mm [\d.]+mm ([\d.]+)mm", tool.CSS.read_text())
+    right_mm, left_mm = map(float, sides.groups())
+    bbox = run("pdftotext", "-bbox", str(pdf), "-")
+    outside = []
+    for number, body in enumerate(bbox.split("<page ")[1:], start=1):
+        width = float(re.match(r'width="([\d.]+)"', body).group(1))
+        low, high = left_mm / 25.4 * 72 - 2, width - right_mm / 25.4 * 72 + 2
+        outside += [f"page {number}: {w}" for x0, x1, w in
+                    re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>([^<]*)<', body)
+                    if float(x0) < low or float(x1) > high]
+    assert not outside, f"text beyond the side margins: {outside[:10]}"
+
+
 def test_figures_are_present(pdf):
     """At least one image in the PDF per figure a chapter stores (image outputs)."""
     figures = 0

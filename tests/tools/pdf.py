@@ -78,7 +78,8 @@ def build_single_page() -> None:
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb), "build", "-W", "-n", "--keep-going", "-q", "--builder", "singlehtml", "."]
     print("pdf: " + " ".join(cmd[1:]), flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    if subprocess.run(cmd, cwd=ROOT).returncode:
+        raise SystemExit("pdf: the single-page build failed (its messages are above)")
 
 
 def single_page(root_doc: str) -> Path:
@@ -289,7 +290,9 @@ def main(argv: list[str]) -> int:
         print(f"pdf: needs Debian's {' and '.join(missing)} (apt-get install {' '.join(missing)})",
               file=sys.stderr)
         return 2
-    if not subprocess.run(["fc-list", ":lang=ar", "family"], capture_output=True, text=True).stdout.count("Amiri"):
+    fonts = subprocess.run(["fc-list", ":lang=ar", "family"], capture_output=True, text=True).stdout \
+        if shutil.which("fc-list") else ""
+    if "Amiri" not in fonts:
         print("pdf: warning: the Amiri font is not installed (Debian's fonts-hosny-amiri); "
               "the Arabic summary will print in another font", file=sys.stderr)
     t0 = time.perf_counter()
