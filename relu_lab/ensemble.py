@@ -25,7 +25,7 @@ from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
 from relu_lab.models import Activation, mlp
 from relu_lab.sparsity import ACTIVATION_LAYERS
-from relu_lab.training import History, _device, make_optimizer
+from relu_lab.training import History, _check_recipe, _device, make_optimizer
 
 __all__ = ["SeedRuns", "train_seeds"]
 
@@ -265,22 +265,11 @@ def train_seeds(
     ('Sequential', torch.Size([8, 2]))
     """
     seed_list = _check_seeds(seeds)
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a relu_lab.data.Dataset, got {type(data).__name__}")
-    if test_data is not None and not isinstance(test_data, Dataset):
-        raise TypeError(f"test_data must be a relu_lab.data.Dataset or None, got {type(test_data).__name__}")
+    epochs, batch_size, lr, momentum = _check_recipe(data, test_data, epochs, batch_size, lr, momentum)
     if not data.X.is_floating_point():
         raise TypeError(f"data.X must hold floating-point numbers, got dtype {data.X.dtype}")
     if test_data is not None and test_data.X.dtype != data.X.dtype:
         raise TypeError(f"test_data.X must have the dtype of data.X ({data.X.dtype}), got {test_data.X.dtype}")
-    epochs = check_positive_int(epochs, "epochs", minimum=0)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_real(lr, "lr")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    momentum = check_real(momentum, "momentum")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     if on_epoch is not None and not callable(on_epoch):

@@ -180,6 +180,25 @@ def _device(device: str | torch.device) -> torch.device:
     return dev
 
 
+def _check_recipe(data: object, test_data: object, epochs: object, batch_size: object, lr: object,
+                  momentum: object) -> tuple[int, int, float, float]:
+    """Validate what :func:`train` and :func:`relu_lab.ensemble.train_seeds` share: the data
+    and the training recipe. Returns ``(epochs, batch_size, lr, momentum)`` as numbers."""
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a relu_lab.data.Dataset, got {type(data).__name__}")
+    if test_data is not None and not isinstance(test_data, Dataset):
+        raise TypeError(f"test_data must be a relu_lab.data.Dataset or None, got {type(test_data).__name__}")
+    epochs = check_positive_int(epochs, "epochs", minimum=0)
+    batch_size = check_positive_int(batch_size, "batch_size")
+    lr = check_real(lr, "lr")
+    if lr <= 0:
+        raise ValueError(f"lr must be positive, got {lr}")
+    momentum = check_real(momentum, "momentum")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    return epochs, batch_size, lr, momentum
+
+
 def train(
     model: nn.Module,
     data: Dataset,
@@ -244,18 +263,7 @@ def train(
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a relu_lab.data.Dataset, got {type(data).__name__}")
-    if test_data is not None and not isinstance(test_data, Dataset):
-        raise TypeError(f"test_data must be a relu_lab.data.Dataset or None, got {type(test_data).__name__}")
-    epochs = check_positive_int(epochs, "epochs", minimum=0)
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_real(lr, "lr")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    momentum = check_real(momentum, "momentum")
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    epochs, batch_size, lr, momentum = _check_recipe(data, test_data, epochs, batch_size, lr, momentum)
     seed = check_positive_int(seed, "seed", minimum=0)
     if on_epoch is not None and not callable(on_epoch):
         raise TypeError(f"on_epoch must be a callable taking the model, got {type(on_epoch).__name__}")
