@@ -4,7 +4,9 @@ Usage: python -m tests.tools.execute [--slowest N] [notebooks/NAME.ipynb ...]
 (default: all chapters; --slowest N also lists each notebook's N slowest cells)
 
 Each notebook runs in its own directory with the venv's kernel, and its execution time
-is printed. `make execute` calls this after a chapter or relu_lab changes.
+is printed. Markdown cells are run as JupyterLab runs them (jupyterlab-myst): the values
+of their ``{eval}`` expressions are stored in the cell's ``user_expressions`` metadata,
+so that a chapter opened in Lab shows its numbers (``tests/tools/evals.py``). `make execute` calls this after a chapter or relu_lab changes.
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
-
+from tests.tools.evals import lab_client_class
 from tests.tools.kernels import use_ipc_transport
 
 
@@ -33,7 +34,7 @@ def _cell_seconds(cell) -> float:
 def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
+    lab_client_class()(nb, timeout=timeout, kernel_name="python3", record_timing=True,
                    coalesce_streams=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     elapsed = time.perf_counter() - start

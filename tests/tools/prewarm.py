@@ -6,6 +6,8 @@ Usage: python -m tests.tools.prewarm [notebooks/NAME.ipynb ...]   (default: all 
 mode). On two cores this runs them two at a time, exactly as myst-nb would (same
 jupyter-cache function, working directory, timeout and cache record), and stores each
 result in `_build/.jupyter_cache`, where the build then finds it and only renders.
+Each notebook runs with the extra cell that evaluates its prose's ``{eval}`` expressions,
+as the build's own executions do (``tests/tools/evals.py``), so that the build finds it.
 Nothing else changes: a notebook already cached is skipped, and a notebook that fails
 is not cached, so the build executes it again itself and reports the error as usual.
 `make book` and `make test` call this before `jupyter-book build`.
@@ -24,6 +26,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
+from tests.tools.evals import with_eval_cell
 from tests.tools.kernels import use_ipc_transport
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +39,7 @@ def _timeout() -> int:
 
 
 def _run(path: str, timeout: int) -> tuple[str, nbformat.NotebookNode | None, float, str]:
-    nb = nbformat.read(path, as_version=4)
+    nb = with_eval_cell(nbformat.read(path, as_version=4))
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
                                  allow_errors=False, meta_override=True)
     return path, nb, result.time, "" if result.err is None else type(result.err).__name__
@@ -49,7 +52,7 @@ def main(args: list[str]) -> int:
     todo = []
     for p in paths:
         try:
-            cache.match_cache_notebook(nbformat.read(p, as_version=4))
+            cache.match_cache_notebook(with_eval_cell(nbformat.read(p, as_version=4)))
         except KeyError:
             todo.append(p)
     if not todo:

@@ -1,0 +1,159 @@
+"""Convert chapters from myst-nb's glue to MyST ``{eval}``, so that JupyterLab shows their numbers.
+
+Usage: python -m tests.tools.labify [--check] notebooks/NAME.ipynb ...
+
+``{glue:text}`` is resolved by Sphinx alone: in JupyterLab a glued number is a line of
+markup. ``{eval}`` is read by both (see ``tests/tools/evals.py``). For each notebook:
+
+- ``from myst_nb import glue`` becomes ``glued = {}  # the numbers the text shows``;
+- each ``glue(KEY, VALUE, display=False)`` statement becomes ``glued[KEY] = VALUE``
+  (keys built in loops included: ``glue(f"ch04_x_{i}", v)`` becomes ``glued[f"ch04_x_{i}"] = v``);
+- in markdown, ``{glue:text}`KEY``` becomes ``{eval}`glued["KEY"]``` and
+  ``{glue:text}`KEY:SPEC``` becomes ``{eval}`format(glued["KEY"], "SPEC")```: the same
+  text, since ``{glue:text}`` shows the value's text/plain (quotes stripped), as ``{eval}`` does.
+
+It is idempotent (a converted notebook is left as it is) and refuses, naming the cell,
+any glue it cannot convert faithfully (another form of call, a ``{glue}`` role of
+another kind, a name ``glued`` already in use). ``--check`` changes nothing and exits 1
+when a notebook still needs converting. Code outputs are left as they were: run
+``python -m tests.tools.execute`` on the converted notebooks afterwards, which stores
+fresh outputs and the values JupyterLab shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+STORE = "glued"
+IMPORT = re.compile(r"^from myst_nb import glue[ \t]*$", re.M)
+IMPORT_NEW = f"{STORE} = {{}}  # the numbers the text shows, by name: {{eval}}`{STORE}[\"name\"]`"
+GLUE_TEXT = re.compile(r"\{glue:text\}`([A-Za-z_][A-Za-z0-9_]*)(?::([^`]+))?`")
+OTHER_GLUE = re.compile(r"\{glue(?::[a-z]+)?\}`")
+
+
+class CannotConvert(ValueError):
+    pass
+
+
+def _offsets(source: str) -> list[int]:
+    starts, pos = [], 0
+    for line in source.splitlines(keepends=True):
+        starts.append(pos)
+        pos += len(line)
+    starts.append(pos)
+    return starts
+
+
+def convert_code(source: str, where: str = "") -> str:
+    """Rewrite the glue statements of one code cell.
+
+    >>> convert_code('from myst_nb import glue\\nx = 1\\nglue("ch_x", f"{x:.0%}", display=False)')
+    'glued = {}  # the numbers the text shows, by name: {eval}`glued["name"]`\\nx = 1\\nglued["ch_x"] = f"{x:.0%}"'
+    >>> print(convert_code('for k in "ab":\\n    glue(f"ch_{k}", median(\\n        k), display=False)'))
+    for k in "ab":
+        glued[f"ch_{k}"] = median(
+            k)
+    """
+    if "glue" not in source:
+        return source
+    source = IMPORT.sub(IMPORT_NEW, source)
+    tree = ast.parse(source)
+    edits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "glue":
+            parent_ok = any(isinstance(s, ast.Expr) and s.value is node for s in ast.walk(tree))
+            kwargs = {k.arg: k.value for k in node.keywords}
+            if (not parent_ok or len(node.args) != 2 or set(kwargs) - {"display"}
+                    or ("display" in kwargs and not (isinstance(kwargs["display"], ast.Constant)
+                                                     and kwargs["display"].value is False))):
+                raise CannotConvert(f"{where}: cannot convert {ast.get_source_segment(source, node)!r}")
+            edits.append(node)
+        elif isinstance(node, ast.Name) and node.id == STORE and isinstance(node.ctx, ast.Store):
+            if not source.startswith(IMPORT_NEW) and IMPORT_NEW not in source:
+                raise CannotConvert(f"{where}: the name {STORE!r} is already in use")
+    if not edits:
+        return source
+    starts = _offsets(source)
+    for node in sorted(edits, key=lambda n: (n.lineno, n.col_offset), reverse=True):
+        key = ast.get_source_segment(source, node.args[0])
+        value = ast.get_source_segment(source, node.args[1])
+        start = starts[node.lineno - 1] + node.col_offset
+        end = starts[node.end_lineno - 1] + node.end_col_offset
+        new = f"{STORE}[{key}] = {value}"
+        try:
+            ast.parse(new)
+        except SyntaxError:
+            new = f"{STORE}[{key}] = ({value})"
+        source = source[:start] + new + source[end:]
+    ast.parse(source)
+    if re.search(r"\bglue\b", IMPORT.sub("", source).replace(IMPORT_NEW, "")):
+        leftover = [ln for ln in source.splitlines() if re.search(r"\bglue\b", ln)]
+        raise CannotConvert(f"{where}: glue left after converting: {leftover}")
+    return source
+
+
+def convert_markdown(source: str, where: str = "") -> str:
+    """Rewrite ``{glue:text}`` roles as ``{eval}`` expressions.
+
+    >>> convert_markdown("All {glue:text}`ch_n` of them, {glue:text}`ch_p:.1%`.")
+    'All {eval}`glued["ch_n"]` of them, {eval}`format(glued["ch_p"], ".1%")`.'
+    """
+    def new(m: re.Match) -> str:
+        key, spec = m.group(1), m.group(2)
+        if spec is None:
+            return f'{{eval}}`{STORE}["{key}"]`'
+        if '"' in spec:
+            raise CannotConvert(f"{where}: format spec with a quote: {m.group(0)}")
+        return f'{{eval}}`format({STORE}["{key}"], "{spec}")`'
+
+    source = GLUE_TEXT.sub(new, source)
+    if OTHER_GLUE.search(source):
+        raise CannotConvert(f"{where}: a glue role other than {{glue:text}}`key`: "
+                            f"{OTHER_GLUE.search(source).group(0)}...")
+    return source
+
+
+def convert(nb) -> bool:
+    """Convert ``nb`` in place; True when anything changed."""
+    changed = False
+    for i, cell in enumerate(nb.cells):
+        where = f"cell {i}"
+        new = (convert_code(cell.source, where) if cell.cell_type == "code"
+               else convert_markdown(cell.source, where) if cell.cell_type == "markdown"
+               else cell.source)
+        if new != cell.source:
+            cell.source, changed = new, True
+    return changed
+
+
+def main(args: list[str]) -> int:
+    check = args[:1] == ["--check"]
+    paths = [Path(a) for a in (args[1:] if check else args)]
+    if not paths:
+        print(__doc__)
+        return 2
+    status = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        try:
+            changed = convert(nb)
+        except CannotConvert as exc:
+            print(f"{path}: {exc}")
+            status = 1
+            continue
+        if changed and check:
+            print(f"{path}: uses glue; convert it with python -m tests.tools.labify {path}")
+            status = 1
+        elif changed:
+            nbformat.write(nb, path)
+            print(f"{path}: converted (now run: python -m tests.tools.execute {path})")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
