@@ -2,7 +2,7 @@
 #   make book   set up .venv and build the HTML book into _build/html
 #   make test   set up .venv and run every test (package, notebooks, strict build, PDF)
 # Other targets: pdf (the book as one PDF), execute (refresh stored notebook outputs),
-# practice (learner copies without solutions), grade (grade a folder of learners'
+# practice (learner copies without solutions), lab (JupyterLab on the chapters), grade (grade a folder of learners'
 # notebooks), serve (read the built book on http://localhost:8000), clean.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -47,7 +47,7 @@ NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval 
   --nbval-current-env notebooks
 
 .PHONY: setup book pdf test test-unit test-notebooks test-notebooks-native test-build test-pdf test-browser \
-  execute practice grade bench serve clean
+  execute practice lab grade bench serve clean
 
 setup: $(STAMP)
 
@@ -69,6 +69,11 @@ $(STAMP): requirements.txt pyproject.toml
 $(PREWARMED): $(NOTEBOOKS) | $(STAMP)
 	$(REPRO) $(PY) -m tests.tools.prewarm
 	mkdir -p $(@D) && touch $@
+
+# The build compares the {eval} values stored for JupyterLab with its own through the
+# same sanitizer as nbval (tests/tools/evals.py).
+EVAL_SANITIZE := $(if $(PINNED),$(SANITIZE),$(SANITIZE):tests/nbval_sanitize_unpinned.cfg)
+export EVAL_SANITIZE
 
 book: $(STAMP) $(PREWARMED)
 	$(REPRO) $(JB) build -W -n --keep-going .
@@ -115,12 +120,18 @@ test-pdf: $(STAMP) $(PREWARMED)
 	$(REPRO) $(PY) -m pytest -q -rs tests/pdf
 
 # Every page of the built book in headless Chromium, offline (skips if no Chromium);
-# two browsers at once.
+# two browsers at once. tests/browser/test_lab.py opens every chapter and a practice copy
+# in JupyterLab on 127.0.0.1 in the same way.
 test-browser: $(STAMP)
 	$(PY) -m pytest -q -rs -n 2 tests/browser
 
 execute: $(STAMP)
 	$(REPRO) $(PY) -m tests.tools.execute $(NOTEBOOKS)
+
+# JupyterLab from the venv on the chapters (jupyterlab-myst renders their MyST and the
+# stored numbers of the prose). It opens the files; nothing rewrites them.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
 
 # Learner copies of every chapter, without solutions, in _build/practice/.
 practice: $(STAMP)

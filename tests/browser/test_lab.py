@@ -1,0 +1,219 @@
+"""The chapters read in JupyterLab (with jupyterlab-myst) as a learner opens them.
+
+Starts the venv's JupyterLab on 127.0.0.1 (a free port, no token, stopped at the end,
+settings and workspaces in a temporary folder), opens every chapter and one practice
+copy in headless Chromium with every request outside that server blocked, waits for the
+markdown to render, and checks each rendered markdown cell: no raw MyST (a role such as
+``{term}`...```, a ``:::{`` or ```` ```{ ```` fence, an option line such as ``:class:``),
+every value stored for its ``{eval}`` expressions visible (the numbers of the prose,
+before anything runs), no error shown, no dialog. Screenshots go to
+``_build/screenshots/lab/``. Skips without Chromium, like the book's browser tests.
+
+``python -m tests.browser.test_lab [FOLDER]`` prints the raw fragments per chapter of the
+notebooks in FOLDER (default: notebooks) as Lab shows them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.tools.evals import shown_text
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "_build" / "screenshots" / "lab"
+CHAPTERS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
+PRACTICE = ROOT / "_build" / "lab-test" / "practice"  # not _build/practice: a learner's work may be there
+
+#: What raw MyST looks like once Lab has rendered a cell (text, not source).
+RAW_MYST = re.compile(r"\{[a-z][a-z-]*(?::[a-z-]+)?\}`|:::+\s*\{|```+\s*\{|^\s*:(?:class|label|name|"
+                      r"caption|alt|width|align|open|nonumber|hidden|dropdown):", re.M)
+
+_LAB_SETTINGS = {
+    # Render every cell, not only those on screen, so that all of them can be checked.
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    # No "would you like news?" toast: nothing asks the network.
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
+
+
+def raw_fragments(text: str) -> list[str]:
+    """The raw MyST fragments in a rendered cell's text.
+
+    >>> raw_fragments("All {eval}`x` and a {term}`ReLU`; plain `code` is fine")
+    ['{eval}`', '{term}`']
+    """
+    return [m.group(0).strip() for m in RAW_MYST.finditer(text)]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_lab(root: Path, home: Path) -> tuple[subprocess.Popen, str]:
+    """JupyterLab from this venv serving ``root``, its settings under ``home``."""
+    for rel, value in _LAB_SETTINGS.items():
+        path = home / "settings" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value), encoding="utf-8")
+    port = _free_port()
+    config = home / "config"
+    if os.environ.get("LAB_WITHOUT_MYST"):  # for "before" counts: Lab as it was, without jupyterlab-myst
+        (config / "labconfig").mkdir(parents=True, exist_ok=True)
+        (config / "labconfig" / "page_config.json").write_text(
+            json.dumps({"disabledExtensions": {"jupyterlab-myst": True}}), encoding="utf-8")
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTER_CONFIG_DIR=str(config))
+    cmd = [str(Path(sys.executable).with_name("jupyter-lab")), "--no-browser",
+           f"--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           "--IdentityProvider.token=", f"--ServerApp.root_dir={root}",
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and CI run as root
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited: {(home / 'lab.log').read_text()[-2000:]}")
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            return proc, url
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise RuntimeError("JupyterLab did not answer within 60 s")
+
+
+def stop_lab(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def lab():
+    from tests.browser.conftest import CHROMIUM
+    if CHROMIUM is None:
+        pytest.skip("no Chromium: install Debian's `chromium` package to run the browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    subprocess.run([sys.executable, "-m", "tests.tools.practice", str(PRACTICE)], cwd=ROOT, check=True,
+                   capture_output=True)
+    with tempfile.TemporaryDirectory(prefix="relu-lab-jupyterlab-") as home:
+        proc, url = start_lab(ROOT, Path(home))
+        try:
+            with sync_api.sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                    "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                yield browser, url
+                browser.close()
+        finally:
+            stop_lab(proc)
+
+
+def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
+    """Open notebook ``rel`` in Lab; return (page, [rendered text of each markdown cell],
+    requests blocked). Waits until every markdown cell has rendered and stopped changing."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    blocked: list[str] = []
+
+    def block(r):
+        blocked.append(r.request.url)
+        r.abort()
+
+    # Only requests outside the server are intercepted (and refused).
+    context.route(lambda u: not u.startswith(url + "/"), block)
+    pg = context.new_page()
+    pg.goto(f"{url}/lab/tree/{rel}?reset", wait_until="load")  # ?reset: no restored tabs
+    n_md = sum(c.cell_type == "markdown" for c in nbformat.read(root / rel, as_version=4).cells)
+    # A rendered markdown cell shows its content and hides its editor.
+    pg.wait_for_function("n => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell.jp-mod-rendered')].length >= n",
+                         arg=n_md, timeout=90_000)
+    texts, last = None, None
+    for _ in range(30):  # MyST renders asynchronously: wait until nothing changes for a second
+        texts = pg.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')]"
+                            ".map(c => c.querySelector('.jp-Cell-inputWrapper').innerText)")
+        if texts == last:
+            break
+        last = texts
+        pg.wait_for_timeout(1000)
+    return pg, texts, blocked
+
+
+def check_notebook(browser, url: str, rel: str, shot: str) -> None:
+    nb = nbformat.read(ROOT / rel, as_version=4)
+    pg, texts, blocked = open_in_lab(browser, url, rel)
+    try:
+        md = [c for c in nb.cells if c.cell_type == "markdown"]
+        assert len(texts) == len(md), f"{rel}: {len(texts)} markdown cells shown, {len(md)} in the file"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / f"{shot}.png"))
+        problems = []
+        for i, (cell, text) in enumerate(zip(md, texts)):
+            raw = raw_fragments(text)
+            if raw:
+                problems.append(f"markdown cell {i}: raw MyST {raw}")
+            for item in cell.metadata.get("user_expressions", []):
+                value = shown_text(item["result"])
+                if value is None or value not in text:
+                    problems.append(f"markdown cell {i}: {item['expression']} = {value!r} not shown")
+        errors = pg.evaluate("""() => [...document.querySelectorAll(
+            '.jp-Dialog, .Toastify__toast--error, .jp-MarkdownCell [data-mime-type="application/vnd.jupyter.stderr"]')]
+            .map(e => e.innerText.slice(0, 200))""")
+        problems += [f"error shown: {e}" for e in errors]
+        problems += [f"request outside the server: {u}" for u in blocked]
+        assert not problems, f"{rel} in JupyterLab:\n" + "\n".join(problems)
+    finally:
+        pg.context.close()
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_chapter_reads_in_lab(lab, rel):
+    browser, url = lab
+    check_notebook(browser, url, rel, Path(rel).stem)
+
+
+def test_practice_copy_reads_in_lab(lab):
+    browser, url = lab
+    rel = (PRACTICE / Path(CHAPTERS[1]).name).relative_to(ROOT).as_posix()
+    check_notebook(browser, url, rel, "practice-" + Path(rel).stem)
+
+
+def _report(folder: str) -> None:
+    from tests.browser.conftest import CHROMIUM
+    from playwright.sync_api import sync_playwright
+    root = Path(folder).resolve()
+    with tempfile.TemporaryDirectory(prefix="relu-lab-jupyterlab-") as home, sync_playwright() as p:
+        proc, url = start_lab(root, Path(home))
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            for path in sorted(root.glob("*.ipynb")):
+                pg, texts, _ = open_in_lab(browser, url, path.name, root)
+                counts = [len(raw_fragments(t)) for t in texts]
+                if "-v" in sys.argv: print(sorted(set(f for t in texts for f in raw_fragments(t))))
+                print(f"{path.name}: {sum(counts)} raw MyST fragments in "
+                      f"{sum(c > 0 for c in counts)} of {len(texts)} markdown cells")
+                pg.context.close()
+        finally:
+            stop_lab(proc)
+
+
+if __name__ == "__main__":
+    _report(sys.argv[1] if len(sys.argv) > 1 else "notebooks")
