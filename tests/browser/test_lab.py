@@ -75,9 +75,9 @@ def start_lab(root: Path, home: Path) -> tuple[subprocess.Popen, str]:
         (config / "labconfig").mkdir(parents=True, exist_ok=True)
         (config / "labconfig" / "page_config.json").write_text(
             json.dumps({"disabledExtensions": {"jupyterlab-myst": True}}), encoding="utf-8")
+        os.environ["JUPYTER_CONFIG_DIR"] = str(config)
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_CONFIG_DIR=str(config))
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     cmd = [str(Path(sys.executable).with_name("jupyter-lab")), "--no-browser",
            f"--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
            "--IdentityProvider.token=", f"--ServerApp.root_dir={root}",
