@@ -9,7 +9,7 @@ is written to `_build/axe/<page>.<scheme>.json`; to print them as a table by rul
 
 Each page is loaded once for all its tests (see `book_page`): the light audit opens what a
 reader can open, and the dark audit switches the reader's setting on the same page.
-Time on 2 cores: about 1 to 6 s of CPU per page, nearly all of it in axe itself.
+The audit costs about 5 s of CPU per page (both schemes), nearly all of it in axe itself.
 """
 
 from __future__ import annotations
@@ -38,27 +38,57 @@ REVEAL = """async () => {
   await new Promise(r => setTimeout(r, 50));
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 }"""
-# Colour contrast is most of axe's time, and most of the text it checks is code:
-# the spans of highlighted code blocks (2,300 on chapter 8) and the word spans of inline
-# code (300 on an API page). Such a span's contrast depends only on its own colours,
-# weight and size and on its block's background, when that background is opaque. So the
-# contrast rule checks one span of each kind per page and skips the repeats, marked here
-# (axe.configure narrows the rule's selector; every other rule still sees every node).
-MARK_REPEATED_CODE = """() => {
-  const opaque = c => /^rgb\\(/.test(c);
-  const spans = [...document.querySelectorAll('.highlight pre span, code span.pre')];
-  const keys = spans.map(s => {  // read every style first, then write: no relayout per span
-    const c = getComputedStyle(s), box = getComputedStyle(s.closest('pre, code'));
-    if (s.children.length || !opaque(box.backgroundColor) || box.opacity !== '1') return null;
-    return [c.color, c.backgroundColor, c.fontWeight, c.fontSize, c.opacity, box.backgroundColor].join('|');
-  });
+# Colour contrast is most of axe's time (several ms per element on a chapter page), and
+# a page repeats the same few kinds of text thousands of times: 3,600 elements with text
+# on chapter 4, in 60 kinds, most of them code tokens. An element's contrast depends on
+# its text's colour, size, weight, shadow and stroke, on its ancestors' opacity and on
+# the backgrounds down to the first opaque one, unless something positioned lies over or
+# under it. So the contrast rule checks the first element of each kind on the page and
+# skips the repeats, marked here (axe.configure narrows that rule's selector; every other
+# rule still sees every element). Elements with a background image, filter, blend mode or
+# pseudo-element background in that chain, or crossed by a positioned element, are always
+# checked. On the book before its fixes this flags the same 4 pages (4 of 6 elements).
+MARK_REPEATED_TEXT = """() => {
+  const styles = new Map(), pseudo = new Map();
+  const cs = e => { if (!styles.has(e)) styles.set(e, getComputedStyle(e)); return styles.get(e); };
+  const pseudoBackground = e => {
+    if (!pseudo.has(e)) pseudo.set(e, ['::before', '::after'].some(p => {
+      const s = getComputedStyle(e, p);
+      return s.content !== 'none' && (s.backgroundColor !== 'rgba(0, 0, 0, 0)' || s.backgroundImage !== 'none');
+    }));
+    return pseudo.get(e);
+  };
+  const kind = e => {
+    const c = cs(e);
+    const parts = [c.color, c.fontSize, c.fontWeight, c.textShadow, c.webkitTextStrokeWidth, c.webkitTextFillColor];
+    let opaque = false;
+    for (let a = e; a; a = a.parentElement) {
+      const s = cs(a);
+      if (!opaque) {
+        if (s.backgroundImage !== 'none' || s.filter !== 'none' || s.mixBlendMode !== 'normal' || pseudoBackground(a)) return null;
+        parts.push(s.backgroundColor);
+        opaque = /^rgb\\(/.test(s.backgroundColor);
+      }
+      parts.push(s.opacity);
+    }
+    return parts.join('|');
+  };
+  const all = [...document.querySelectorAll('body *')];
+  const positioned = all.filter(e => ['absolute', 'fixed', 'sticky'].includes(cs(e).position))
+    .map(e => [e, e.getBoundingClientRect()]).filter(([, r]) => r.width > 1 && r.height > 1);
+  const crossed = e => {
+    const r = e.getBoundingClientRect();
+    return positioned.some(([o, q]) => !o.contains(e) && !e.contains(o) &&
+      q.left < r.right && r.left < q.right && q.top < r.bottom && r.top < q.bottom);
+  };
+  const texts = all.filter(e => [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()));
+  const kinds = texts.map(e => crossed(e) ? null : kind(e));  // read every style first, then write
   const seen = new Set();
-  spans.forEach((s, i) => {
-    if (keys[i] === null || !seen.has(keys[i])) seen.add(keys[i]);
-    else s.setAttribute('data-axe-repeat', '');
+  texts.forEach((e, i) => {
+    if (kinds[i] === null || !seen.has(kinds[i])) seen.add(kinds[i]);
+    else e.setAttribute('data-axe-repeat', '');
   });
   axe.configure({rules: [{id: 'color-contrast', selector: '*:not([data-axe-repeat])'}]});
-  return [spans.length, document.querySelectorAll('[data-axe-repeat]').length];
 }"""
 
 
@@ -72,7 +102,7 @@ def test_page_has_no_serious_accessibility_violations(book_page, rel, scheme):
         page.changed = True
         page.evaluate(REVEAL)
         page.evaluate(AXE_SCRIPT)
-        page.evaluate(MARK_REPEATED_CODE)
+        page.evaluate(MARK_REPEATED_TEXT)
         page.axe_ready = True
     # The scheme changes colours only (the theme's dark mode is a set of colour variables;
     # run with every rule in both, the first audit found the same non-colour violations in
