@@ -34,10 +34,13 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A page whose requests outside file:// are blocked and recorded."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+def new_page(browser, color_scheme: str = "light"):
+    """A page in a fresh context whose requests outside file:// are blocked and recorded.
+
+    `color_scheme` is what the page sees as the reader's system setting
+    (prefers-color-scheme); the book's theme follows it (`default_mode: auto`).
+    """
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme=color_scheme)
     blocked: list[str] = []
 
     def route(r):
@@ -53,5 +56,63 @@ def page(browser):
     pg.console_errors = []
     pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
     pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    return pg
+
+
+def open_book_page(pg, rel: str) -> None:
+    """Load a page of the built book and wait until MathJax has typeset it."""
+    pg.goto((HTML / rel).as_uri(), wait_until="load")
+    # MathJax typesets asynchronously; wait for it where the page has math.
+    pg.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=10_000)
+    pg.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+
+
+def show_scheme(pg, scheme: str) -> None:
+    """Switch the reader's system setting; the theme (`default_mode: auto`) follows it live."""
+    pg.emulate_media(color_scheme=scheme)
+    pg.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme, timeout=5_000)
+    # The theme's colours change with CSS transitions: let them end before anyone reads a colour.
+    pg.evaluate("() => Promise.all(document.getAnimations()"
+                ".filter(a => a.effect.getTiming().iterations !== Infinity).map(a => a.finished))")
+
+
+@pytest.fixture
+def page(browser):
+    """A page in the light scheme, network blocked (see `new_page`)."""
+    pg = new_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+@pytest.fixture(scope="session")
+def _open_page(browser):
+    held: dict = {}
+    yield held
+    if held:
+        held["page"].context.close()
+
+
+@pytest.fixture
+def book_page(browser, _open_page):
+    """`book_page(rel, scheme="light", fresh=False)`: page `rel` of the built book, loaded
+    with MathJax typeset and shown in `scheme`, network blocked (see `new_page`).
+
+    Loading a page is most of a browser test's time, so the tests of one page share one
+    load. Tests parametrised over PAGES with `scope="session"` run page by page (pytest
+    groups them by that parameter, across modules), and the page stays open until a test
+    asks for another one, or asks for it `fresh` after a test has changed it (a test that
+    changes the page sets `pg.changed = True`).
+    """
+    def get(rel: str, scheme: str = "light", fresh: bool = False):
+        pg = _open_page.get("page")
+        if pg is None or _open_page["rel"] != rel or (fresh and pg.changed):
+            if pg is not None:
+                pg.context.close()
+            pg = new_page(browser, color_scheme=scheme)
+            pg.changed = False
+            open_book_page(pg, rel)
+            _open_page.update(page=pg, rel=rel)
+        show_scheme(pg, scheme)
+        return pg
+
+    return get

@@ -63,17 +63,21 @@ def test_internal_links_and_anchors_resolve(rel):
     assert not broken, f"{rel}: broken links {broken}"
 
 
-@pytest.mark.parametrize("rel", PAGES)
-def test_page_renders_offline(page, rel):
+def redirect_target(rel: str) -> str | None:
+    """Where page `rel` redirects to, if it only redirects (the root index.html)."""
     html = (HTML / rel).read_text(encoding="utf-8")
     redirect = re.search(r'http-equiv="Refresh" content="\d+; url=([^"]+)"', html, re.IGNORECASE)
+    return redirect.group(1) if redirect else None
+
+
+# scope="session": the tests of one page run one after another and share its load (book_page).
+@pytest.mark.parametrize("rel", PAGES, scope="session")
+def test_page_renders_offline(book_page, rel):
+    redirect = redirect_target(rel)
     if redirect:  # the root index.html only redirects (to the intro); check where to
-        assert (HTML / rel).parent.joinpath(redirect.group(1)).exists(), f"{rel} redirects nowhere"
+        assert (HTML / rel).parent.joinpath(redirect).exists(), f"{rel} redirects nowhere"
         return
-    page.goto((HTML / rel).as_uri(), wait_until="load")
-    # MathJax typesets asynchronously; wait for it where the page has math.
-    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=10_000)
-    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    page = book_page(rel, fresh=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     # JPEG: a third of the time of a PNG of a long page, and plenty to look at.
     page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".jpg")),
