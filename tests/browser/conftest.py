@@ -8,16 +8,16 @@ Screenshots go to `_build/screenshots/` for a developer to look at; they are not
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+
+from tests.tools import offline
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))  # override to test another build
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = offline.chromium()
 
 
 @pytest.fixture(scope="session")
@@ -28,8 +28,7 @@ def browser():
         pytest.skip("no Chromium: install Debian's `chromium` package to run the browser tests")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                              "--disable-background-networking"])
+        b = offline.launch(p, CHROMIUM)
         yield b
         b.close()
 
@@ -41,16 +40,7 @@ def new_page(browser, color_scheme: str = "light"):
     (prefers-color-scheme); the book's theme follows it (`default_mode: auto`).
     """
     context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme=color_scheme)
-    blocked: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).scheme in ("file", "data", "blob"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
+    blocked = offline.block_outside(context)
     pg = context.new_page()
     pg.blocked = blocked
     pg.console_errors = []
