@@ -122,3 +122,21 @@ def test_quiz_gives_feedback_without_kernel_or_network(page):
     right.locator("summary").click()
     assert "Correct." in right.inner_text()
     assert page.blocked == [] and page.console_errors == []
+
+
+SHOWN_FIGURES = """() => [...document.querySelectorAll('.cell_output img')]
+  .filter(i => !i.closest('.explorable')).map(i => [i.className, i.checkVisibility()])"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("rel", [p for p in PAGES if p.startswith("notebooks/")], scope="session")
+def test_figures_follow_the_colour_scheme(book_page, rel, scheme):
+    """Every notebook figure comes as drawn and as its dark twin; the scheme picks one."""
+    figures = book_page(rel, scheme).evaluate(SHOWN_FIGURES)
+    light = [shown for classes, shown in figures if "figure-light" in classes]
+    dark = [shown for classes, shown in figures if "figure-dark" in classes]
+    alone = [classes for classes, _ in figures if "figure-" not in classes]
+    assert light and len(light) == len(dark), f"{rel}: {len(light)} figures, {len(dark)} dark twins"
+    assert alone == [], f"{rel}: figures without a dark twin: {alone}"
+    shown, hidden = (light, dark) if scheme == "light" else (dark, light)
+    assert all(shown) and not any(hidden), f"{rel}: the other scheme's figures are shown in {scheme}"
