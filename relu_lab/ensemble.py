@@ -23,11 +23,11 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 from relu_lab.data import Dataset
-from relu_lab.models import Activation, mlp
+from relu_lab.models import Activation, Residual, mlp
 from relu_lab.sparsity import ACTIVATION_LAYERS
 from relu_lab.training import History, _check_recipe, _device, make_optimizer
 
-__all__ = ["SeedRuns", "train_seeds"]
+__all__ = ["SeedRuns", "train_seeds", "train_models"]
 
 #: Quantities that :meth:`SeedRuns.curves` and :meth:`SeedRuns.final` can return.
 METRICS = ("loss", "accuracy", "dead_fraction", "test_accuracy")
@@ -108,7 +108,7 @@ class _Stacked:
         self.models = models
         template = list(models[0].parameters())
         per_model = [list(m.parameters()) for m in models]
-        transposed = {id(m.weight) for m in models[0] if isinstance(m, nn.Linear)}
+        transposed = {id(m.weight) for m in models[0].modules() if isinstance(m, nn.Linear)}
         shapes = []
         for p in template:
             if id(p) in transposed:
@@ -134,30 +134,67 @@ class _Stacked:
         #: every parameter of every seed, one flat tensor (storage shared with the leaves)
         self.flat = data.detach().requires_grad_(True)
         self.flat.grad = grad
-        self.plan: list[tuple[str, object]] = []  # ("linear", (w, b)), ("prelu", slope), ("module", m)
+        #: batch normalisation's running statistics, per seed: (index, mean, var, count)
+        self.buffers: list[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]] = []
         leaves = iter(self.params)
-        for module in models[0]:
+        self.plan = self._plan(models[0], leaves)
+
+    def _plan(self, sequence: nn.Module, leaves) -> list[tuple[str, object]]:
+        """The forward pass as a list of steps, with the stacked parameters of each."""
+        plan: list[tuple[str, object]] = []
+        for module in sequence.children():
             if isinstance(module, nn.Linear):
-                self.plan.append(("linear", (next(leaves), next(leaves))))
+                w = next(leaves)
+                plan.append(("linear", (w, next(leaves) if module.bias is not None else None)))
             elif isinstance(module, nn.PReLU):
-                self.plan.append(("prelu", next(leaves)))
+                plan.append(("prelu", next(leaves)))
             elif type(module) is nn.ReLU:
-                self.plan.append(("relu", module))
+                plan.append(("relu", module))
+            elif isinstance(module, nn.LayerNorm):
+                plan.append(("layernorm", (module, next(leaves), next(leaves))))
+            elif isinstance(module, nn.BatchNorm1d):
+                index = len(self.buffers)
+                mods = [[m for m in model.modules() if isinstance(m, nn.BatchNorm1d)][index] for model in self.models]
+                stats = (torch.stack([m.running_mean for m in mods]).unsqueeze(1),
+                         torch.stack([m.running_var for m in mods]).unsqueeze(1))
+                self.buffers.append((index, *stats, torch.zeros((), dtype=torch.long)))
+                plan.append(("batchnorm", (module, next(leaves), next(leaves), stats[0], stats[1], index)))
+            elif isinstance(module, Residual):
+                plan.append(("residual", self._plan(module.branch, leaves)))
             else:
-                self.plan.append(("module", module))
+                plan.append(("module", module))
+        return plan
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         """Outputs ``(K, B, classes)`` for inputs ``(K, B, features)``: seed ``k`` on batch ``k``."""
-        for kind, item in self.plan:
+        return self._run(self.plan, h, in_place=True)
+
+    def _run(self, plan: list[tuple[str, object]], h: torch.Tensor, in_place: bool) -> torch.Tensor:
+        for kind, item in plan:
             if kind == "linear":
                 w, b = item
-                h = torch.baddbmm(b, h, w)
-            elif kind == "relu":  # in place: the product is not needed for the backward pass
-                h = torch.relu_(h)
+                h = torch.bmm(h, w) if b is None else torch.baddbmm(b, h, w)
+            elif kind == "relu":  # in place, except on a residual block's input, which the skip needs
+                h = torch.relu_(h) if in_place else torch.relu(h)
             elif kind == "prelu":  # as PyTorch's PReLU, including the gradient at 0 (slope side)
                 h = torch.where(h > 0, h, item * h)
+            elif kind == "layernorm":  # per example: as nn.LayerNorm, with each seed's scale and shift
+                module, w, b = item
+                h = torch.addcmul(b, F.layer_norm(h, module.normalized_shape, eps=module.eps), w)
+            elif kind == "batchnorm":  # per seed, over its own minibatch (training mode)
+                module, w, b, running_mean, running_var, index = item
+                var, mean = torch.var_mean(h, dim=1, keepdim=True, correction=0)
+                with torch.no_grad():  # running statistics, as nn.BatchNorm1d keeps them
+                    n = h.shape[1]
+                    running_mean.lerp_(mean, module.momentum)
+                    running_var.mul_(1 - module.momentum).add_(var * (n / max(n - 1, 1)), alpha=module.momentum)
+                    self.buffers[index][3].add_(1)
+                h = torch.addcmul(b, (h - mean) * torch.rsqrt(var + module.eps), w)
+            elif kind == "residual":
+                h = h + self._run(item, h, in_place=False)
             else:
                 h = item(h)
+            in_place = True
         return h
 
     @torch.no_grad()
@@ -165,6 +202,11 @@ class _Stacked:
         for k, model in enumerate(self.models):
             for p, leaf, is_weight in zip(model.parameters(), self.params, self._transposed):
                 p.copy_(leaf[k].t() if is_weight else leaf[k].reshape(p.shape))
+            norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
+            for index, running_mean, running_var, count in self.buffers:
+                norms[index].running_mean.copy_(running_mean[k, 0])
+                norms[index].running_var.copy_(running_var[k, 0])
+                norms[index].num_batches_tracked.copy_(count)
 
 
 def _check_stackable(module: nn.Module, width: int) -> None:
@@ -193,6 +235,9 @@ def train_seeds(
     data: Dataset,
     seeds: Sequence[int] = range(5),
     bias: float | None = None,
+    norm: str | None = None,
+    residual: bool = False,
+    branch_scale: float | None = None,
     epochs: int = 10,
     lr: float = 0.1,
     batch_size: int = 64,
@@ -223,8 +268,10 @@ def train_seeds(
 
     Parameters
     ----------
-    sizes, activation, init, bias
-        As for :func:`relu_lab.models.mlp`. A callable ``activation`` must return a
+    sizes, activation, init, bias, norm, residual, branch_scale
+        As for :func:`relu_lab.models.mlp` (chapter 11 adds ``norm``, ``residual`` and
+        ``branch_scale``; batch normalisation then uses each seed's own minibatch
+        statistics, and keeps each seed's running statistics, as in ``train``). A callable ``activation`` must return a
         module without parameters that acts on each number on its own (such as
         ``lambda: nn.LeakyReLU(0.2)``); the learned slopes of ``"prelu"`` (one per
         layer) and ``"prelu_channelwise"`` (one per unit) are trained per seed.
@@ -264,6 +311,86 @@ def train_seeds(
     >>> type(runs.models[0]).__name__, runs.models[0][0].weight.shape
     ('Sequential', torch.Size([8, 2]))
     """
+    def build(seed: int) -> nn.Sequential:
+        return mlp(sizes, activation, init, bias=bias, seed=seed, norm=norm, residual=residual,
+                   branch_scale=branch_scale)
+
+    seed_list = _check_seeds(seeds)
+    template = build(seed_list[0])  # validates the network's arguments
+    widths = [m.in_features for m in template.modules() if isinstance(m, nn.Linear)]
+    widths.append([m for m in template.modules() if isinstance(m, nn.Linear)][-1].out_features)
+    for name, d in (("data", data), ("test_data", test_data)):
+        if isinstance(d, Dataset) and d.n_features != widths[0]:
+            raise ValueError(f"{name} has {d.n_features} features but sizes[0] is {widths[0]}")
+        if isinstance(d, Dataset) and int(d.y.max()) >= widths[-1]:
+            raise ValueError(f"{name} has label {int(d.y.max())} but sizes[-1] is {widths[-1]} (classes 0 to "
+                             f"{widths[-1] - 1})")
+    activations = _activation_modules(template)
+    if not isinstance(activation, str) and activations:
+        _check_stackable(activations[0], widths[1])
+    return train_models(build, data=data, seeds=seed_list, epochs=epochs, lr=lr, batch_size=batch_size,
+                        optimizer=optimizer, momentum=momentum, device=device, test_data=test_data,
+                        track_dead=track_dead, on_epoch=on_epoch)
+
+
+def _activation_modules(model: nn.Module) -> list[nn.Module]:
+    """The modules of ``model`` that are neither layers with weights nor containers."""
+    skip = (nn.Linear, nn.LayerNorm, nn.BatchNorm1d, Residual, nn.Sequential)
+    return [m for m in model.modules() if not isinstance(m, skip)]
+
+
+def train_models(
+    build: Callable[[int], nn.Sequential],
+    *,
+    data: Dataset,
+    seeds: Sequence[int] = range(5),
+    epochs: int = 10,
+    lr: float = 0.1,
+    batch_size: int = 64,
+    optimizer: str = "sgd",
+    momentum: float = 0.0,
+    device: str | torch.device = "cpu",
+    test_data: Dataset | None = None,
+    track_dead: bool = True,
+    on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
+) -> SeedRuns:
+    """Train ``build(s)`` for every seed ``s`` at once, as :func:`train_seeds` trains an mlp.
+
+    ``build(seed)`` returns the seed's network, an ``nn.Sequential`` built from
+    ``nn.Linear`` (with or without bias), ``nn.LayerNorm``, ``nn.BatchNorm1d``,
+    ``nn.PReLU``, :class:`relu_lab.models.Residual` blocks (whose branch is such a
+    sequence) and modules without parameters that act on each example on its own,
+    along its last dimension (activations, :class:`relu_lab.models.GatedUnit`). Every
+    seed's network must have the same structure. :func:`relu_lab.models.mlp` and
+    :func:`relu_lab.models.feed_forward` build such networks.
+
+    Seed ``s`` trains as ``train(build(s), data, seed=s, ...)`` would, up to the
+    order of the sums in the batched matrix products (see :func:`train_seeds`).
+
+    Parameters
+    ----------
+    build : callable
+        ``build(seed)`` returns a fresh network for that seed.
+    data, seeds, epochs, lr, batch_size, optimizer, momentum, device, test_data, track_dead, on_epoch
+        As for :func:`train_seeds`.
+
+    Returns
+    -------
+    SeedRuns
+
+    Examples
+    --------
+    >>> from relu_lab.data import xor
+    >>> from relu_lab.models import feed_forward
+    >>> runs = train_models(lambda s: feed_forward(2, 2, "swiglu", hidden=8, seed=s),
+    ...                     data=xor(), seeds=[0, 1], epochs=3)
+    >>> runs.seeds, runs.curves("loss").shape
+    ((0, 1), (2, 4))
+    >>> runs.models[1].ffn.branch.act
+    GatedUnit(gate='silu')
+    """
+    if not callable(build):
+        raise TypeError(f"build must be a callable taking a seed and returning a network, got {type(build).__name__}")
     seed_list = _check_seeds(seeds)
     epochs, batch_size, lr, momentum = _check_recipe(data, test_data, epochs, batch_size, lr, momentum)
     if not data.X.is_floating_point():
@@ -275,20 +402,14 @@ def train_seeds(
     if on_epoch is not None and not callable(on_epoch):
         raise TypeError(f"on_epoch must be a callable taking the tuple of models, got {type(on_epoch).__name__}")
     dev = _device(device)
-    models = tuple(mlp(sizes, activation, init, bias=bias, seed=s) for s in seed_list)  # validates the rest
-    sizes = [m.in_features for m in models[0] if isinstance(m, nn.Linear)] + [models[0][-1].out_features]
-    for name, d in (("data", data), ("test_data", test_data)):
-        if d is None:
-            continue
-        if d.n_features != sizes[0]:
-            raise ValueError(f"{name} has {d.n_features} features but sizes[0] is {sizes[0]}")
-        if int(d.y.max()) >= sizes[-1]:
-            raise ValueError(f"{name} has label {int(d.y.max())} but sizes[-1] is {sizes[-1]} (classes 0 to "
-                             f"{sizes[-1] - 1})")
-    hidden_modules = [m for m in models[0] if not isinstance(m, nn.Linear)]
-    if not isinstance(activation, str) and hidden_modules:
-        _check_stackable(hidden_modules[0], sizes[1])
-    track_dead = bool(track_dead) and any(isinstance(m, ACTIVATION_LAYERS) for m in hidden_modules)
+    models = tuple(build(s) for s in seed_list)
+    for s, m in zip(seed_list, models):
+        if not isinstance(m, nn.Sequential):
+            raise TypeError(f"build({s}) must return a torch.nn.Sequential, got {type(m).__name__}")
+        if [type(x) for x in m.modules()] != [type(x) for x in models[0].modules()]:
+            raise ValueError(f"build({s}) returned a network of another structure than build({seed_list[0]})")
+    act_layers = [m for m in models[0].modules() if isinstance(m, ACTIVATION_LAYERS)]
+    track_dead = bool(track_dead) and bool(act_layers)
 
     for m in models:
         m.to(device=dev, dtype=data.X.dtype).eval()
@@ -297,7 +418,6 @@ def train_seeds(
     X, y = data.X.to(dev), data.y.to(dev)
     X_test = None if test_data is None else test_data.X.to(dev)
     y_test = None if test_data is None else test_data.y.to(dev)
-    n_units = sum(sizes[1:-1])
     n, K = len(data), len(seed_list)
     generators = [torch.Generator().manual_seed(s) for s in seed_list]
     histories = tuple(History() for _ in seed_list)
@@ -310,19 +430,22 @@ def train_seeds(
         with torch.no_grad():
             largest: list[torch.Tensor] = []  # per seed and layer, each unit's largest |output|
             for model, history in zip(models, histories):
-                h = X
-                for module in model:
-                    h = module(h)
-                    if track_dead and not isinstance(module, nn.Linear):
-                        largest.append(h.abs().amax(dim=0))
-                history.loss.append(float(F.cross_entropy(h, y)))
-                history.accuracy.append(float((h.argmax(dim=1) == y).float().mean()))
+                hooks = [m.register_forward_hook(lambda _m, _i, out: largest.append(out.abs().amax(dim=0)))
+                         for m in model.modules() if track_dead and isinstance(m, ACTIVATION_LAYERS)]
+                try:
+                    out = model(X)
+                finally:
+                    for hook in hooks:
+                        hook.remove()
+                history.loss.append(float(F.cross_entropy(out, y)))
+                history.accuracy.append(float((out.argmax(dim=1) == y).float().mean()))
                 if test_data is not None:
                     history.test_accuracy.append(float((model(X_test).argmax(dim=1) == y_test).float().mean()))
             if track_dead:  # dead: 0 on every example; counted for all seeds at once
-                n_dead = (torch.stack(largest) == 0).view(K, -1).sum(dim=1).tolist()
+                units = torch.cat(largest).view(K, -1)
+                n_dead = (units == 0).sum(dim=1).tolist()
                 for history, count in zip(histories, n_dead):
-                    history.dead_fraction.append(count / n_units)  # as sparsity.dead_fraction
+                    history.dead_fraction.append(count / units.shape[1])  # as sparsity.dead_fraction
         if on_epoch is not None:
             on_epoch(models)
 

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from relu_lab import activations as A
+from relu_lab import modern as M
 
 __all__ = ["Result", "Checker", "check", "GRADE_LOG_ENV"]
 
@@ -331,6 +332,7 @@ def _check_linear_collapse(fn: Callable[..., Any], name: str) -> tuple[int, list
 # ---------------------------------------------------------------- registry
 
 _SEE3 = "chapter 3, 'NumPy against PyTorch, on the awkward inputs'"
+_SEE11 = "chapter 11, 'Bounded and cheap: ReLU6 and hard-swish'"
 _EXERCISES: dict[str, Callable[[Callable[..., Any], str], tuple[int, list[str]]]] = {
     "relu": _Elementwise(A.relu, _SEE3, exact=True, hints={
         ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
@@ -348,6 +350,14 @@ _EXERCISES: dict[str, Callable[[Callable[..., Any], str], tuple[int, list[str]]]
     "tanh_derivative": _Elementwise(A.tanh_derivative, "chapter 6", exact=False),
     "silu": _Elementwise(A.silu, "chapter 10", exact=False),
     "gelu": _Elementwise(A.gelu, "chapter 10", exact=False),
+    "relu6": _Elementwise(M.relu6, _SEE11, exact=True, hints={
+        ("inf", None): "ReLU6 caps every input at 6, +inf included. ",
+        ("nan", None): "NaN must stay NaN; np.clip and np.minimum/np.maximum keep it. ",
+    }),
+    "hardswish": _Elementwise(M.hardswish, _SEE11, exact=False, lenient={"-inf": (0.0, -0.0)}, hints={
+        ("-3", None): "Hard-swish is exactly 0 for every x <= -3: its gate relu6(x + 3) / 6 is 0 there. ",
+        ("3", None): "Hard-swish is exactly x for every x >= 3: its gate is 1 there. ",
+    }),
     "sparsity": _check_sparsity,
     "dead_units": _check_dead_units,
     "he_std": _check_he_std,

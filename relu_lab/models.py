@@ -1,6 +1,10 @@
 """Multilayer perceptrons with a chosen activation and initialisation, built from a seed.
 
 Introduced in chapter 2 (a two-unit network for XOR); chapters 6 to 10 build deep ones.
+Chapter 11 adds what today's networks put around the activation: skip connections
+(``residual=True``, :class:`Residual`), normalisation before it (``norm="batch"`` or
+``"layer"``), and the transformer's feed-forward block (:func:`feed_forward`, with the
+gated units of :class:`GatedUnit`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,72 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 
-__all__ = ["mlp", "ACTIVATION_MODULES", "INITS"]
+__all__ = ["mlp", "feed_forward", "Residual", "GatedUnit", "SquaredReLU", "ACTIVATION_MODULES",
+           "GATED_UNITS", "INITS", "NORMS"]
+
+
+class SquaredReLU(nn.Module):
+    """``relu(x) ** 2``, the feed-forward activation of Primer (So et al., 2021).
+
+    Examples
+    --------
+    >>> SquaredReLU()(torch.tensor([-2.0, 3.0]))
+    tensor([0., 9.])
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x).square()
+
+
+class GatedUnit(nn.Module):
+    """A gated linear unit: split the last dimension into halves ``a, b``; ``a * gate(b)``.
+
+    ``gate`` is ``"sigmoid"`` (GLU, Dauphin et al., 2017, as ``torch.nn.GLU``),
+    ``"gelu"`` (GeGLU) or ``"silu"`` (SwiGLU, Shazeer, 2020), as in
+    :mod:`relu_lab.modern`. The output has half as many features as the input.
+
+    Examples
+    --------
+    >>> GatedUnit("silu")(torch.tensor([[3.0, 0.0]]))  # silu(0) = 0 closes the gate
+    tensor([[0.]])
+    """
+
+    _GATES = {"sigmoid": torch.sigmoid, "gelu": nn.functional.gelu, "silu": nn.functional.silu}
+
+    def __init__(self, gate: str = "sigmoid") -> None:
+        super().__init__()
+        if gate not in self._GATES:
+            raise ValueError(f"gate must be one of {sorted(self._GATES)}, got {gate!r}")
+        self.gate = gate
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] % 2:
+            raise ValueError(f"the last dimension must be even (value and gate halves), got {x.shape[-1]}")
+        a, b = x.chunk(2, dim=-1)
+        return a * self._GATES[self.gate](b)
+
+    def extra_repr(self) -> str:
+        return f"gate={self.gate!r}"
+
+
+class Residual(nn.Module):
+    """A skip connection around ``branch``: ``h + branch(h)`` (He et al., 2016).
+
+    Examples
+    --------
+    >>> block = Residual(nn.Sequential(nn.ReLU(), nn.Linear(2, 2)))
+    >>> isinstance(block.branch, nn.Sequential)
+    True
+    """
+
+    def __init__(self, branch: nn.Module) -> None:
+        super().__init__()
+        if not isinstance(branch, nn.Module):
+            raise TypeError(f"branch must be a torch.nn.Module, got {type(branch).__name__}")
+        self.branch = branch
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        return h + self.branch(h)
 
 #: Activation names accepted by :func:`mlp`, each mapped to a factory taking the layer width.
 ACTIVATION_MODULES: dict[str, Callable[[int], nn.Module]] = {
@@ -28,6 +97,21 @@ ACTIVATION_MODULES: dict[str, Callable[[int], nn.Module]] = {
     "gelu": lambda width: nn.GELU(),
     "silu": lambda width: nn.SiLU(),
     "identity": lambda width: nn.Identity(),
+    # chapter 11
+    "gelu_tanh": lambda width: nn.GELU(approximate="tanh"),
+    "relu6": lambda width: nn.ReLU6(),
+    "hardswish": lambda width: nn.Hardswish(),
+    "selu": lambda width: nn.SELU(),
+    "squared_relu": lambda width: SquaredReLU(),
+}
+
+#: Gated units accepted by :func:`feed_forward`, each mapped to its gate.
+GATED_UNITS: dict[str, str] = {"glu": "sigmoid", "geglu": "gelu", "swiglu": "silu"}
+
+#: Normalisation layers accepted by :func:`mlp` (``norm=``), placed before each activation.
+NORMS: dict[str, Callable[[int], nn.Module]] = {
+    "batch": lambda width: nn.BatchNorm1d(width),
+    "layer": lambda width: nn.LayerNorm(width),
 }
 
 #: Initialisation schemes accepted by :func:`mlp` (a positive float is also accepted).
@@ -74,6 +158,9 @@ def mlp(
     *,
     bias: float | None = None,
     seed: int = 0,
+    norm: str | None = None,
+    residual: bool = False,
+    branch_scale: float | None = None,
 ) -> nn.Sequential:
     """Build a fully connected network ``Linear -> activation -> ... -> Linear``.
 
@@ -95,11 +182,33 @@ def mlp(
         If given, every bias starts at this value (chapter 8 uses a large negative one).
     seed : int, default 0
         Seed for the weights. The global random state is left untouched.
+    norm : {None, "batch", "layer"}, default None
+        A normalisation layer between each hidden linear layer and its activation
+        (``Linear -> norm -> activation``): ``"batch"`` is ``nn.BatchNorm1d`` (Ioffe &
+        Szegedy, 2015), ``"layer"`` is ``nn.LayerNorm`` (Ba et al., 2016), each with its
+        learned scale (gamma, starting at 1) and shift (beta, starting at 0). Modules
+        named ``norm1, norm2, ...``.
+    residual : bool, default False
+        Add skip connections (He et al., 2016). The plain network is the sequence
+        ``linear1, [norm1], act1, linear2, [norm2], act2, ..., linear<L>``; with
+        ``residual=True`` every group ``[norm<i>], act<i>, linear<i+1>`` whose linear
+        layer keeps the width becomes a :class:`Residual` block ``h + group(h)``, named
+        ``residual<i+1>`` (the "full pre-activation" order of He et al.'s identity
+        mappings). The same seed gives the same weights as the plain network, except
+        that each block's linear weights are multiplied by ``branch_scale``. Needs at
+        least one such group (two hidden layers of equal width).
+    branch_scale : float, optional
+        Factor for the weights of each residual block's linear layer at initialisation;
+        by default ``1 / sqrt(number of blocks)``, as GPT-2 scales its residual layers
+        (Radford et al., 2019), so that the signal grows by a bounded factor (at most
+        about ``e`` in variance with He weights) instead of doubling at every block.
+        Only with ``residual=True``.
 
     Returns
     -------
     torch.nn.Sequential
-        Modules named ``linear1, relu1, linear2, ...``.
+        Modules named ``linear1, relu1, linear2, ...`` (and ``norm<i>``,
+        ``residual<i>`` with the options above).
 
     Examples
     --------
@@ -108,6 +217,13 @@ def mlp(
     ['linear1', 'relu1', 'linear2']
     >>> torch.equal(mlp([2, 3, 1])[0].weight, net[0].weight)  # same seed, same weights
     True
+    >>> [name for name, _ in mlp([2, 3, 3, 1], norm="layer").named_children()]
+    ['linear1', 'norm1', 'relu1', 'linear2', 'norm2', 'relu2', 'linear3']
+    >>> deep = mlp([2, 3, 3, 3, 1], residual=True)
+    >>> [name for name, _ in deep.named_children()]
+    ['linear1', 'residual2', 'residual3', 'relu3', 'linear4']
+    >>> [name for name, _ in deep.residual2.branch.named_children()]
+    ['relu1', 'linear2']
     """
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
         raise TypeError(f"sizes must be a sequence of layer widths, got {type(sizes).__name__}")
@@ -125,17 +241,124 @@ def mlp(
     if bias is not None:
         bias = check_real(bias, "bias")
     seed = check_positive_int(seed, "seed", minimum=0)
+    if norm is not None and not isinstance(norm, str):
+        raise TypeError(f"norm must be None, 'batch' or 'layer', got {type(norm).__name__}")
+    if norm is not None and norm not in NORMS:
+        raise ValueError(f"norm must be None, 'batch' or 'layer', got {norm!r}")
+    if not isinstance(residual, bool):
+        raise TypeError(f"residual must be True or False, got {type(residual).__name__}")
+    # a block wraps linear<i+1> (i from 1) when it keeps the width
+    blocks = [i for i in range(1, len(sizes) - 2) if sizes[i] == sizes[i + 1]] if residual else []
+    if residual and not blocks:
+        raise ValueError(f"residual=True needs two consecutive hidden layers of equal width, got sizes {sizes}")
+    if branch_scale is not None:
+        if not residual:
+            raise ValueError("branch_scale applies to residual blocks only: pass residual=True")
+        branch_scale = check_real(branch_scale, "branch_scale")
+        if branch_scale <= 0:
+            raise ValueError(f"branch_scale must be positive, got {branch_scale}")
+    elif blocks:
+        branch_scale = len(blocks) ** -0.5
     act_name = activation if isinstance(activation, str) else "act"
     if act_name == "prelu_channelwise":
         act_name = "prelu"
 
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    # The plain sequence, one entry per module, in the order the seed draws the weights.
+    flat: list[tuple[str, nn.Module]] = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
             linear = nn.Linear(fan_in, fan_out)
             _initialise(linear, init, bias)
-            layers[f"linear{i}"] = linear
+            flat.append((f"linear{i}", linear))
             if i < len(sizes) - 1:
-                layers[f"{act_name}{i}"] = make_activation(fan_out)
+                if norm is not None:
+                    flat.append((f"norm{i}", NORMS[norm](fan_out)))
+                flat.append((f"{act_name}{i}", make_activation(fan_out)))
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    group: list[tuple[str, nn.Module]] = []  # [norm<i>], act<i> waiting for linear<i+1>
+    for name, module in flat:
+        if not isinstance(module, nn.Linear):
+            group.append((name, module))
+            continue
+        index = int(name[len("linear"):])
+        if index - 1 in blocks:
+            with torch.no_grad():
+                module.weight.mul_(branch_scale)
+            layers[f"residual{index}"] = Residual(nn.Sequential(OrderedDict(group + [(name, module)])))
+        else:
+            layers.update(group)
+            layers[name] = module
+        group = []
     return nn.Sequential(layers)
+
+
+def feed_forward(
+    d_model: int,
+    n_classes: int,
+    activation: str = "relu",
+    *,
+    hidden: int | None = None,
+    seed: int = 0,
+) -> nn.Sequential:
+    """A transformer's feed-forward block on a residual stream, and a linear read-out.
+
+    ``h + down(act(up(norm(h))))``, then ``Linear(d_model, n_classes)``: the
+    position-wise feed-forward block of a transformer (Vaswani et al., 2017), with
+    layer normalisation first as in GPT-2 and LLaMA, and without biases in ``up`` and
+    ``down``, as in Shazeer (2020). With a gated unit (``"glu"``, ``"geglu"``,
+    ``"swiglu"``) the ``up`` layer has ``2 * hidden`` outputs, the value and gate
+    halves of :class:`GatedUnit`, so the block has ``3 * d_model * hidden`` weights
+    against ``2 * d_model * hidden`` for an elementwise activation: equal counts need
+    a gated ``hidden`` of two thirds of the other (Shazeer, 2020).
+
+    Parameters
+    ----------
+    d_model : int
+        Width of the residual stream, equal to the number of input features.
+    n_classes : int
+        Outputs of the read-out layer.
+    activation : str, default "relu"
+        A name from :data:`ACTIVATION_MODULES` or :data:`GATED_UNITS`.
+    hidden : int, optional
+        Hidden width; by default ``4 * d_model``, or ``8 * d_model // 3`` when gated.
+    seed : int, default 0
+        Seed for the weights (PyTorch's default initialisation of each layer).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``ffn`` (a :class:`Residual` whose branch holds ``norm, up, act, down``) and
+        ``head``.
+
+    Examples
+    --------
+    >>> relu_block = feed_forward(48, 10, "relu", hidden=192)
+    >>> glu_block = feed_forward(48, 10, "swiglu", hidden=128)
+    >>> count = lambda net: sum(p.numel() for p in net.ffn.parameters())
+    >>> count(relu_block) == count(glu_block)  # 2 * 48 * 192 == 3 * 48 * 128, plus norm
+    True
+    >>> glu_block(torch.zeros(5, 48)).shape
+    torch.Size([5, 10])
+    """
+    d_model = check_positive_int(d_model, "d_model")
+    n_classes = check_positive_int(n_classes, "n_classes")
+    if not isinstance(activation, str):
+        raise TypeError(f"activation must be a name, got {type(activation).__name__}")
+    gated = activation in GATED_UNITS
+    if not gated and activation not in ACTIVATION_MODULES:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATION_MODULES) + sorted(GATED_UNITS)}, "
+                         f"got {activation!r}")
+    hidden = (8 * d_model // 3 if gated else 4 * d_model) if hidden is None else check_positive_int(hidden, "hidden")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        act = GatedUnit(GATED_UNITS[activation]) if gated else ACTIVATION_MODULES[activation](hidden)
+        branch = nn.Sequential(OrderedDict([
+            ("norm", nn.LayerNorm(d_model)),
+            ("up", nn.Linear(d_model, 2 * hidden if gated else hidden, bias=False)),
+            ("act", act),
+            ("down", nn.Linear(hidden, d_model, bias=False)),
+        ]))
+        head = nn.Linear(d_model, n_classes)
+    return nn.Sequential(OrderedDict([("ffn", Residual(branch)), ("head", head)]))

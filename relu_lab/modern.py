@@ -7,6 +7,8 @@ Introduced in chapter 11, *ReLU in modern networks*:
 * **Self-normalising**: :func:`selu`, a scaled ELU whose two constants keep activations
   at mean 0 and variance 1 through depth (Klambauer et al., 2017).
 * **Squared ReLU**, ``relu(x) ** 2`` (Primer, So et al., 2021).
+* **Quantisation**: :func:`quantize` rounds activations to 8-bit levels, to measure
+  what a bounded range (ReLU6) does to the error.
 * **Gated linear units** (transformer feed-forward blocks, Shazeer 2020): the input is
   split in two halves ``a, b`` along ``dim`` and the second half gates the first:
   :func:`glu` ``a * sigmoid(b)``, :func:`geglu` ``a * gelu(b)``, :func:`swiglu`
@@ -48,6 +50,7 @@ __all__ = [
     "SELU_ALPHA",
     "SELU_SCALE",
     "MODERN_ACTIVATIONS",
+    "quantize",
 ]
 
 #: SELU's alpha, as in PyTorch (Klambauer et al., 2017, eq. 14).
@@ -271,3 +274,48 @@ MODERN_ACTIVATIONS = {
     "selu": (selu, selu_derivative),
     "squared_relu": (squared_relu, squared_relu_derivative),
 }
+
+
+# ------------------------------------------------------------------ quantisation
+
+
+def quantize(x: ArrayLike, high: float, *, bits: int = 8) -> np.ndarray:
+    """Round non-negative activations to ``2 ** bits`` evenly spaced levels on ``[0, high]``.
+
+    The affine quantisation of integer-only inference (Jacob et al., 2018) with zero
+    point 0, as for the output of a ReLU: ``q = clip(round(x / s), 0, 2**bits - 1)`` with
+    step ``s = high / (2**bits - 1)``, returned dequantised, ``s * q``, in the dtype of
+    ``x``. Values above ``high`` are clipped to it; NaN stays NaN. A bounded activation
+    such as :func:`relu6` fixes ``high`` in advance (6); for ReLU it must be chosen from
+    data, and the largest value seen sets the step for all the others.
+
+    Parameters
+    ----------
+    x : array_like
+        Values to quantise (negative ones are clipped to 0).
+    high : float
+        The largest representable value, positive and finite.
+    bits : int, default 8
+        Bits per value, from 1 to 16.
+
+    Examples
+    --------
+    >>> quantize([0.0, 0.02, 1.0, 7.0], 6.0)  # step 6/255
+    array([0.        , 0.02352941, 0.98823529, 6.        ])
+    >>> quantize([0.4, 0.6], 1.0, bits=1)
+    array([0., 1.])
+    """
+    x = as_float_array(x)
+    if isinstance(high, bool) or not isinstance(high, (int, float, np.integer, np.floating)):
+        raise TypeError(f"high must be a real number, got {type(high).__name__}")
+    if not (np.isfinite(high) and high > 0):
+        raise ValueError(f"high must be positive and finite, got {high}")
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
+        raise TypeError(f"bits must be an integer, got {type(bits).__name__}")
+    if not 1 <= bits <= 16:
+        raise ValueError(f"bits must be between 1 and 16, got {bits}")
+    xc = _compute_dtype(x)
+    step = float(high) / (2 ** int(bits) - 1)
+    with np.errstate(invalid="ignore"):
+        q = np.clip(np.rint(xc / step), 0, 2 ** int(bits) - 1)
+    return _like(q * step, x)

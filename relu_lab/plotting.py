@@ -3,19 +3,36 @@
 Introduced in chapter 3. The palette is Okabe & Ito's, which stays distinguishable
 for the common forms of colour blindness; each activation keeps its colour across
 the whole book.
+
+The book follows its reader's colour scheme. In a notebook, :func:`use_style` also
+makes every figure carry a twin drawn for a dark page (:func:`dark_twin`): greys,
+black and white are mirrored (white paper becomes the dark page, black ink becomes
+light text) and the palette's colours stay as they are, all of which keep a contrast
+of at least 3:1 on the dark page. The twin travels in the output's metadata, which
+JupyterLab and nbval ignore; the book shows it when the reader's scheme is dark.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import pickle
 from collections.abc import Callable, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import Collection
+from matplotlib.colors import to_rgba, to_rgba_array
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
 
-__all__ = ["COLORS", "ACTIVATION_COLORS", "use_style", "plot_with_derivative"]
+__all__ = ["COLORS", "ACTIVATION_COLORS", "DARK_PAGE", "DARK_INK", "use_style", "dark_twin",
+           "plot_with_derivative"]
 
 #: Okabe-Ito colour-blind-safe palette.
 COLORS: dict[str, str] = {
@@ -44,8 +61,19 @@ ACTIVATION_COLORS: dict[str, str] = {
 }
 
 
+#: The dark scheme's page colour (the book theme's dark background).
+DARK_PAGE: str = "#14181e"
+#: What black ink becomes on a dark page (light grey, about 14:1 on DARK_PAGE).
+DARK_INK: str = "#e3e5e8"
+#: Metadata key of an image/png output that holds its dark twin (base64 PNG).
+DARK_TWIN_KEY = "relu_lab_dark_twin"
+
+
 def use_style() -> None:
     """Apply the book's matplotlib style (palette, sizes, grid, no top/right spines).
+
+    Inside IPython (a notebook), also attach a dark twin to every figure shown; see
+    :func:`dark_twin`.
 
     Examples
     --------
@@ -70,6 +98,112 @@ def use_style() -> None:
         "lines.linewidth": 2.0,
         "font.size": 10,
     })
+    _attach_dark_twins()
+
+
+def _dark_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Map colours (N x 4 RGBA) for a dark page: greys mirrored, colours kept."""
+    rgba = np.array(rgba, dtype=float, ndmin=2)
+    rgb = rgba[:, :3]
+    grey = rgb.max(axis=1) - rgb.min(axis=1) < 0.12
+    page, ink = to_rgba_array([DARK_PAGE, DARK_INK])[:, :3]
+    darkness = 1.0 - rgb[grey].mean(axis=1, keepdims=True)   # 0 for white, 1 for black
+    rgb[grey] = page + darkness * (ink - page)
+    return rgba
+
+
+def _recolour(fig: Figure) -> None:
+    """Recolour every artist of ``fig`` in place with :func:`_dark_rgba`.
+
+    Data-coded colours (images, colour-mapped collections) are left alone, and so is
+    text drawn over an image, whose colour was chosen against that image.
+    """
+    def one(c):
+        return tuple(_dark_rgba(to_rgba(c))[0])
+
+    mapped = {id(a) for ax in fig.axes for a in ax.get_children()
+              if isinstance(a, ScalarMappable) and a.get_array() is not None}
+    over_image = {id(t) for ax in fig.axes if mapped & {id(a) for a in ax.get_children()}
+                  for t in ax.texts}
+    for artist in fig.findobj():
+        if id(artist) in mapped or id(artist) in over_image:
+            continue
+        if isinstance(artist, Text):
+            artist.set_color(one(artist.get_color()))
+        elif isinstance(artist, Line2D):
+            artist.set_color(one(artist.get_color()))
+            artist.set_markerfacecolor(one(artist.get_markerfacecolor()))
+            artist.set_markeredgecolor(one(artist.get_markeredgecolor()))
+        elif isinstance(artist, Patch):
+            artist.set_facecolor(one(artist.get_facecolor()))
+            artist.set_edgecolor(one(artist.get_edgecolor()))
+        elif isinstance(artist, Collection):
+            for get, put in [(artist.get_facecolor, artist.set_facecolor),
+                             (artist.get_edgecolor, artist.set_edgecolor)]:
+                colours = get()
+                if len(colours):
+                    put(_dark_rgba(colours))
+    for ax in fig.axes:  # ticks made later, when the axes are drawn, too
+        ax.tick_params(which="both", colors=DARK_INK)
+    fig.patch.set_facecolor(DARK_PAGE)
+
+
+def dark_twin(fig: Figure, **savefig_kwargs) -> bytes | None:
+    """``fig`` drawn for a dark page, as PNG bytes; None if it cannot be copied.
+
+    The figure itself is not changed: a copy (by pickling) is recoloured. Greys,
+    black and white are mirrored between :data:`DARK_PAGE` and :data:`DARK_INK`;
+    colours keep their hue and lightness (Okabe & Ito's palette keeps a contrast of at
+    least 3:1 on the dark page); colour-mapped data is left alone.
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], color="black")
+    >>> png = dark_twin(fig)
+    >>> png[:4], ax.get_lines()[0].get_color()
+    (b'\x89PNG', 'black')
+    >>> plt.close(fig)
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    try:
+        twin = pickle.loads(pickle.dumps(fig))
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None  # e.g. a lambda formatter: the book shows the light figure
+    _recolour(twin)
+    buffer = io.BytesIO()
+    savefig_kwargs = {"dpi": fig.dpi, **savefig_kwargs}
+    twin.savefig(buffer, format="png", facecolor=DARK_PAGE, **savefig_kwargs)
+    plt.close(twin)
+    return buffer.getvalue()
+
+
+def _attach_dark_twins() -> None:
+    """In IPython, show figures as PNG with their dark twin in the output's metadata."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import print_figure
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    # Let pyplot load its backend now: the inline backend registers its own PNG
+    # formatter when it loads, which would replace ours.
+    plt.switch_backend(mpl.get_backend())
+
+    def png_with_twin(fig: Figure):
+        kwargs = {"bbox_inches": "tight"}
+        light = print_figure(fig, "png", base64=True, **kwargs)
+        if light is None:  # an empty figure
+            return None
+        twin = dark_twin(fig, **kwargs)
+        if twin is None:
+            return light
+        return light, {DARK_TWIN_KEY: base64.b64encode(twin).decode("ascii")}
+
+    shell.display_formatter.formatters["image/png"].for_type(Figure, png_with_twin)
 
 
 def plot_with_derivative(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
 
+import accessibility  # noqa: E402
 import chapter_numbers  # noqa: E402
 import single_page  # noqa: E402
 
@@ -35,3 +36,29 @@ def test_singlehtml_gets_the_html_visitors_it_lacks():
     assert handlers["singlehtml"] == {"exercise_node": ("own-visit", None),
                                       "HideCodeCellNode": ("visit", "depart")}
     assert handlers["html"] is html and len(html) == 2
+
+
+def test_sidebar_toggles_are_named_after_their_section():
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(
+        '<ul><li class="toctree-l1 has-children"><a class="reference internal" href="api/index.html">'
+        'API <code>reference</code></a><details><summary><span class="toctree-toggle" role="presentation">'
+        '<i class="fa-solid fa-chevron-down"></i></span></summary><ul><li>x</li></ul></details></li>'
+        '<li class="toctree-l0 has-children"><details><summary><p class="caption">Part</p></summary></details></li>'
+        '</ul>', "html.parser")
+    accessibility._label_summaries(soup)
+    first, second = soup.select("summary")
+    assert first["aria-label"] == "Sub-pages of API reference"
+    assert not second.has_attr("aria-label")  # its caption text already names it
+
+
+def test_citations_are_list_items_of_their_list():
+    from docutils.core import publish_parts
+    from docutils.writers.html5_polyglot import HTMLTranslator, Writer
+
+    writer = Writer()
+    writer.translator_class = type("T", (accessibility._CitationListItems, HTMLTranslator), {})
+    body = publish_parts("See [A1]_ and [B2]_.\n\n.. [A1] One.\n.. [B2] Two.\n", writer=writer)["body"]
+    assert body.count('<div role="list" class="citation-list">') == 1
+    assert body.count('role="listitem"') == 2 and "doc-biblioentry" not in body

@@ -247,3 +247,61 @@ def test_validation(split, kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         train_seeds(**args)
+
+
+# ------------------------------------------------- chapter 11: skips, norms, FFN blocks
+
+
+@pytest.mark.parametrize(
+    ("options", "optimizer"),
+    [
+        (dict(residual=True), "sgd"),
+        (dict(norm="layer"), "adam"),
+        (dict(norm="batch"), "sgd"),
+        (dict(norm="batch", residual=True, branch_scale=0.5), "sgd"),
+        (dict(norm="layer", residual=True), "sgd"),
+    ],
+)
+def test_residual_and_normalised_mlps_equal_separate_runs(split64, options, optimizer):
+    train_set, test_set = split64
+    sizes, seeds = [64, 16, 16, 16, 10], [0, 3]
+    kw = dict(epochs=2, lr=0.05 if optimizer == "sgd" else 0.01, momentum=0.9 if optimizer == "sgd" else 0.0,
+              optimizer=optimizer, batch_size=64, test_data=test_set)
+    runs = train_seeds(sizes, data=train_set, seeds=seeds, **options, **kw)
+    nets, histories = [], []
+    for s in seeds:
+        net = mlp(sizes, seed=s, **options).double()
+        histories.append(train(net, train_set, seed=s, **kw))
+        nets.append(net)
+    assert_same_runs(runs, nets, histories)
+    for net, model in zip(nets, runs.models):  # batch norm's running statistics too
+        for b, c in zip(net.buffers(), model.buffers()):
+            torch.testing.assert_close(c, b, **TOL64)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu_tanh", "swiglu", "geglu", "glu"])
+def test_feed_forward_blocks_equal_separate_runs(split64, activation):
+    from relu_lab.ensemble import train_models
+    from relu_lab.models import feed_forward
+
+    train_set, test_set = split64
+    hidden = 8 if activation.endswith("glu") else 12
+    def build(s):
+        return feed_forward(64, 10, activation, hidden=hidden, seed=s).double()
+    kw = dict(epochs=2, lr=0.05, momentum=0.9, test_data=test_set)
+    runs = train_models(build, data=train_set, seeds=[1, 2], **kw)
+    nets = [build(s) for s in [1, 2]]
+    histories = [train(net, train_set, seed=s, **kw) for net, s in zip(nets, [1, 2])]
+    assert_same_runs(runs, nets, histories)
+
+
+def test_train_models_validation(split):
+    from relu_lab.ensemble import train_models
+
+    train_set, _ = split
+    with pytest.raises(TypeError, match="build"):
+        train_models("mlp", data=train_set)
+    with pytest.raises(TypeError, match=r"build\(0\) must return a torch.nn.Sequential"):
+        train_models(lambda s: nn.Linear(64, 10), data=train_set, seeds=[0])
+    with pytest.raises(ValueError, match="another structure"):
+        train_models(lambda s: mlp([64, 10] if s else [64, 8, 10], seed=s), data=train_set, seeds=[0, 1])

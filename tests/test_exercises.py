@@ -21,6 +21,8 @@ CORRECT = {
     "tanh_derivative": lambda x: 1 - np.tanh(x) ** 2,
     "silu": lambda x: (x * special.expit(x)).astype(x.dtype),
     "gelu": lambda x: (x * (1 + special.erf(x / math.sqrt(2))) / 2).astype(x.dtype),
+    "relu6": lambda x: np.clip(x, 0, 6),
+    "hardswish": lambda x: x * np.clip(x + 3, 0, 6) / 6,
     "sparsity": lambda a: float(np.mean(a == 0)),
     "dead_units": lambda acts: np.all(acts == 0, axis=0),
     "he_std": lambda fan_in: math.sqrt(2 / fan_in),
@@ -44,6 +46,14 @@ def test_the_reference_itself_passes(name):
     assert check(name, getattr(A, name), verbose=False)
 
 
+def test_hardswish_zero_at_minus_infinity_passes_with_a_note():
+    from scipy import special as _  # noqa: F401  (same imports as the chapter's learners)
+
+    result = check("hardswish", lambda x: np.where(x <= -3, 0, x * np.clip(x + 3, 0, 6) / 6).astype(x.dtype),
+                   verbose=False)
+    assert result and any("x = -inf" in n and "defensible" in n for n in result.notes)
+
+
 WRONG = [
     # (exercise, answer, words the feedback must contain)
     ("relu", lambda x: x * (x > 0), ["x = -inf", "returns nan", "-inf * 0 is nan"]),
@@ -57,6 +67,10 @@ WRONG = [
     ("sigmoid_derivative", lambda x: special.expit(x), ["your sigmoid_derivative returns"]),
     ("tanh_derivative", lambda x: 1 - np.tanh(x), ["your tanh_derivative returns"]),
     ("gelu", lambda x: 0.5 * x * (1 + special.erf(x / np.sqrt(2))), ["dtype float64", "upcast"]),
+    ("relu6", lambda x: np.maximum(x, 0), ["x = inf", "returns inf", "caps every input at 6"]),
+    ("relu6", lambda x: np.clip(x, 0, 6).astype(np.float64), ["dtype float64"]),
+    ("hardswish", lambda x: (x * special.expit(x)).astype(x.dtype), ["x = -3", "exactly 0 for every x <= -3"]),
+    ("hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 3, ["your hardswish returns"]),
     ("sparsity", lambda a: float(np.mean(a != 0)), ["fraction of non-zeros"]),
     ("sparsity", lambda a: np.mean(a == 0, axis=0), ["expected one number"]),
     ("dead_units", lambda acts: np.any(acts == 0, axis=0), ["zero for *some* example"]),

@@ -88,6 +88,108 @@ def test_callable_activation_must_return_module():
     with pytest.raises(TypeError, match="must return a torch.nn.Module"):
         mlp([3, 4, 2], activation=lambda: "relu")
 
+# ------------------------------------------- chapter 11: skips, norms, feed-forward
+
+
+def test_norm_sits_between_linear_and_activation():
+    for norm, kind in [("batch", nn.BatchNorm1d), ("layer", nn.LayerNorm)]:
+        net = mlp([4, 6, 6, 3], norm=norm)
+        assert [n for n, _ in net.named_children()] == [
+            "linear1", "norm1", "relu1", "linear2", "norm2", "relu2", "linear3"]
+        assert isinstance(net.norm1, kind) and net.norm1.weight.shape == (6,)
+        plain = mlp([4, 6, 6, 3])
+        assert all(torch.equal(a.weight, b.weight) for a, b in zip(
+            [net.linear1, net.linear2], [plain.linear1, plain.linear2]))  # same seed, same weights
+
+
+def test_residual_blocks_are_the_plain_layers_with_a_skip():
+    plain, res = mlp([4, 5, 5, 5, 5, 3], seed=3), mlp([4, 5, 5, 5, 5, 3], seed=3, residual=True)
+    assert [n for n, _ in res.named_children()] == ["linear1", "residual2", "residual3", "residual4", "relu4",
+                                                     "linear5"]
+    scale = 3 ** -0.5  # three blocks
+    torch.testing.assert_close(res.residual3.branch.linear3.weight, plain.linear3.weight * scale)
+    assert torch.equal(res.linear1.weight, plain.linear1.weight) and torch.equal(res.linear5.weight,
+                                                                                  plain.linear5.weight)
+    x = torch.randn(7, 4)
+    h = plain.linear1(x)
+    for i in (2, 3, 4):
+        h = h + getattr(res, f"residual{i}").branch(h)
+    torch.testing.assert_close(res(x), res.linear5(torch.relu(h)))
+    one = mlp([4, 5, 5, 5, 5, 3], seed=3, residual=True, branch_scale=1.0)
+    assert torch.equal(one.residual3.branch.linear3.weight, plain.linear3.weight)
+
+
+def test_residual_only_where_the_width_is_kept():
+    net = mlp([4, 8, 8, 6, 6, 2], residual=True)
+    assert [n for n, _ in net.named_children()] == ["linear1", "residual2", "relu2", "linear3", "residual4",
+                                                     "relu4", "linear5"]
+
+
+def test_a_switched_off_block_passes_its_input_on():
+    net = mlp([3, 4, 4, 4, 2], residual=True, bias=-100.0)  # every unit off
+    x = torch.randn(6, 3)
+    h = net.linear1(x)
+    torch.testing.assert_close(net.residual3(net.residual2(h)), h + 2 * net.residual2.branch.linear2.bias)
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(norm="group"), ValueError, "norm must be None, 'batch' or 'layer'"),
+    (dict(norm=1), TypeError, "norm must be None"),
+    (dict(residual="yes"), TypeError, "residual must be True or False"),
+    (dict(residual=True, sizes=[3, 4, 2]), ValueError, "two consecutive hidden layers"),
+    (dict(branch_scale=0.5), ValueError, "pass residual=True"),
+    (dict(residual=True, branch_scale=0.0), ValueError, "branch_scale must be positive"),
+    (dict(residual=True, branch_scale="1"), TypeError, "branch_scale must be a real number"),
+])
+def test_mlp_options_bad_input(kwargs, exc, words):
+    args = dict(sizes=[3, 4, 4, 2])
+    args.update(kwargs)
+    with pytest.raises(exc, match=words):
+        mlp(**args)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu", "gelu_tanh", "squared_relu", "glu", "geglu", "swiglu"])
+def test_feed_forward_shapes_and_parameter_counts(activation):
+    from relu_lab.models import GATED_UNITS, feed_forward
+
+    gated = activation in GATED_UNITS
+    net = feed_forward(12, 4, activation, hidden=16 if gated else 24, seed=1)
+    assert net(torch.randn(5, 12)).shape == (5, 4)
+    weights = net.ffn.branch.up.weight.numel() + net.ffn.branch.down.weight.numel()
+    assert weights == 2 * 12 * 24 and net.ffn.branch.up.bias is None
+    assert torch.equal(net.head.weight, feed_forward(12, 4, activation, hidden=16 if gated else 24,
+                                                     seed=1).head.weight)
+
+
+def test_gated_units_match_relu_lab_modern():
+    from relu_lab import modern
+    from relu_lab.models import GatedUnit
+
+    x = torch.randn(5, 8, dtype=torch.float64)
+    for gate, ref in [("sigmoid", modern.glu), ("gelu", modern.geglu), ("silu", modern.swiglu)]:
+        np.testing.assert_allclose(GatedUnit(gate)(x).numpy(), ref(x.numpy()), rtol=1e-12)
+    torch.testing.assert_close(GatedUnit("sigmoid")(x), nn.functional.glu(x))
+    with pytest.raises(ValueError, match="gate must be one of"):
+        GatedUnit("tanh")
+    with pytest.raises(ValueError, match="even"):
+        GatedUnit()(torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(activation="swish"), ValueError, "activation must be one of"),
+    (dict(activation=nn.ReLU), TypeError, "activation must be a name"),
+    (dict(hidden=0), ValueError, "hidden must be >= 1"),
+    (dict(d_model=2.0), TypeError, "d_model must be an integer"),
+])
+def test_feed_forward_bad_input(kwargs, exc, words):
+    from relu_lab.models import feed_forward
+
+    args = dict(d_model=4, n_classes=3)
+    args.update(kwargs)
+    with pytest.raises(exc, match=words):
+        feed_forward(**args)
+
+
 # ------------------------------------------------------------------- data
 
 

@@ -130,3 +130,33 @@ def test_gated_units_validate(fn):
 def test_get_activation_lists_modern_names():
     with pytest.raises(ValueError, match="relu6"):
         get_activation("relu7")
+
+
+# ------------------------------------------------------------------ quantize
+
+
+def test_quantize_rounds_to_levels_and_clips():
+    from relu_lab.modern import quantize
+
+    x = np.linspace(-1, 8, 1001)
+    q = quantize(x, 6.0)
+    step = 6 / 255
+    assert np.all(np.abs(q - np.clip(x, 0, 6)) <= step / 2 + 1e-12)
+    assert len(np.unique(q)) <= 256 and q.min() == 0 and q.max() == 6
+    np.testing.assert_allclose(np.unique(q) / step, np.round(np.unique(q) / step))
+    assert quantize(np.array([0.5, np.nan], dtype=np.float32), 1.0).dtype == np.float32
+    assert np.isnan(quantize([np.nan], 1.0)[0])
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(high=0.0), ValueError, "high must be positive"),
+    (dict(high=float("inf")), ValueError, "high must be positive and finite"),
+    (dict(high="6"), TypeError, "high must be a real number"),
+    (dict(high=6.0, bits=0), ValueError, "bits must be between 1 and 16"),
+    (dict(high=6.0, bits=8.0), TypeError, "bits must be an integer"),
+])
+def test_quantize_bad_input(kwargs, exc, words):
+    from relu_lab.modern import quantize
+
+    with pytest.raises(exc, match=words):
+        quantize([1.0], **kwargs)

@@ -85,3 +85,18 @@ def test_paired_rejects_unequal_or_non_finite_inputs():
         paired([1.0, float("nan")], [1.0, 2.0])
     with pytest.raises(TypeError):
         paired("abc", [1.0])
+
+
+def test_points_reads_a_gap_between_fractions_in_percentage_points():
+    p = paired([0.50, 0.42, 0.61], [0.20, 0.30, 0.25])
+    assert p.points() == ("≈30 percentage points (median; ≈12 to ≈36), "
+                          "higher on ≈3 of 3 seeds")
+    assert p.points(every=True).endswith("), on every seed")
+
+
+def test_points_never_says_every_seed_when_it_is_not_so():
+    p = paired([0.5, 0.2], [0.2, 0.3])
+    with pytest.raises(ValueError, match="higher on only 1 of 2 seeds"):
+        p.points(every=True)
+    with pytest.raises(TypeError, match="every must be a bool"):
+        p.points(every=1)

@@ -63,17 +63,21 @@ def test_internal_links_and_anchors_resolve(rel):
     assert not broken, f"{rel}: broken links {broken}"
 
 
-@pytest.mark.parametrize("rel", PAGES)
-def test_page_renders_offline(page, rel):
+def redirect_target(rel: str) -> str | None:
+    """Where page `rel` redirects to, if it only redirects (the root index.html)."""
     html = (HTML / rel).read_text(encoding="utf-8")
     redirect = re.search(r'http-equiv="Refresh" content="\d+; url=([^"]+)"', html, re.IGNORECASE)
+    return redirect.group(1) if redirect else None
+
+
+# scope="session": the tests of one page run one after another and share its load (book_page).
+@pytest.mark.parametrize("rel", PAGES, scope="session")
+def test_page_renders_offline(book_page, rel):
+    redirect = redirect_target(rel)
     if redirect:  # the root index.html only redirects (to the intro); check where to
-        assert (HTML / rel).parent.joinpath(redirect.group(1)).exists(), f"{rel} redirects nowhere"
+        assert (HTML / rel).parent.joinpath(redirect).exists(), f"{rel} redirects nowhere"
         return
-    page.goto((HTML / rel).as_uri(), wait_until="load")
-    # MathJax typesets asynchronously; wait for it where the page has math.
-    page.wait_for_function("() => !window.MathJax || (MathJax.startup && MathJax.startup.promise)", timeout=10_000)
-    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    page = book_page(rel, fresh=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     # JPEG: a third of the time of a PNG of a long page, and plenty to look at.
     page.screenshot(path=str(SHOTS / (rel.replace("/", "__").removesuffix(".html") + ".jpg")),
@@ -118,3 +122,21 @@ def test_quiz_gives_feedback_without_kernel_or_network(page):
     right.locator("summary").click()
     assert "Correct." in right.inner_text()
     assert page.blocked == [] and page.console_errors == []
+
+
+SHOWN_FIGURES = """() => [...document.querySelectorAll('.cell_output img')]
+  .filter(i => !i.closest('.explorable')).map(i => [i.className, i.checkVisibility()])"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("rel", [p for p in PAGES if p.startswith("notebooks/")], scope="session")
+def test_figures_follow_the_colour_scheme(book_page, rel, scheme):
+    """Every notebook figure comes as drawn and as its dark twin; the scheme picks one."""
+    figures = book_page(rel, scheme).evaluate(SHOWN_FIGURES)
+    light = [shown for classes, shown in figures if "figure-light" in classes]
+    dark = [shown for classes, shown in figures if "figure-dark" in classes]
+    alone = [classes for classes, _ in figures if "figure-" not in classes]
+    assert light and len(light) == len(dark), f"{rel}: {len(light)} figures, {len(dark)} dark twins"
+    assert alone == [], f"{rel}: figures without a dark twin: {alone}"
+    shown, hidden = (light, dark) if scheme == "light" else (dark, light)
+    assert all(shown) and not any(hidden), f"{rel}: the other scheme's figures are shown in {scheme}"

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.tools import offline
 from tests.tools import pdf as tool
 
 ROOT = tool.ROOT
@@ -227,7 +228,7 @@ def test_an_explorable_prints_its_fallback():
             '<img class="explorable-fallback" style="display:none" alt="a fallback" '
             'src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><figcaption>caption</figcaption></div>')
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=tool.chromium(), args=["--no-sandbox", "--disable-gpu"])
+        browser = offline.launch(p)
         page = browser.new_page()
         page.set_content(html)
         page.add_style_tag(path=str(tool.CSS))

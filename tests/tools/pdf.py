@@ -32,9 +32,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import yaml
+
+from tests.tools import offline
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"
@@ -45,8 +46,7 @@ CSS = Path(__file__).with_name("pdf_print.css")
 CHAPTER = re.compile(r"^notebooks/(\d+)_")  # as book/_ext/chapter_numbers.py
 
 
-def chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+chromium = offline.chromium
 
 
 def missing_tools() -> list[str]:
@@ -223,21 +223,11 @@ def destination_pages(pdf: Path, docs: list[str]) -> dict[str, int]:
 def print_pdf(html: Path, out: Path, meta: dict[str, str], root: str, parts: list) -> dict[str, int]:
     from playwright.sync_api import sync_playwright
 
-    blocked: list[str] = []
-
-    def route(r):
-        if urlparse(r.request.url).scheme in ("file", "data", "blob"):
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
     t0 = time.perf_counter()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium(), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = offline.launch(p)
         context = browser.new_context(viewport={"width": 1000, "height": 1400})
-        context.route("**/*", route)
+        blocked = offline.block_outside(context)
         page = context.new_page()
         page.set_default_timeout(300_000)
         page.emulate_media(media="print", color_scheme="light")
