@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.tools import offline
 from tests.tools.evals import shown_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,36 +121,39 @@ def lab():
         proc, url = start_lab(ROOT, Path(home))
         try:
             with sync_api.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+                browser = offline.launch(p, CHROMIUM)
                 yield browser, url
                 browser.close()
         finally:
             stop_lab(proc)
 
 
+#: The markdown cells of the notebook on show (not those of a tab in the background).
+_MD = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell"
+
+
+def read_cells(pg) -> list[str]:
+    """The text each markdown cell of the notebook on show renders (what a reader sees)."""
+    return pg.evaluate(f"() => [...document.querySelectorAll({_MD!r})].map(c => c.querySelector('.myst').innerText)")
+
+
 def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
     """Open notebook ``rel`` in Lab; return (page, [rendered text of each markdown cell],
     requests blocked). Waits until every markdown cell has rendered and stopped changing."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000})
-    blocked: list[str] = []
-
-    def block(r):
-        blocked.append(r.request.url)
-        r.abort()
-
-    # Only requests outside the server are intercepted (and refused).
-    context.route(lambda u: not u.startswith(url + "/"), block)
+    # Everything outside this server is refused and recorded.
+    blocked = offline.block_outside(context, allow=(url + "/",))
     pg = context.new_page()
     pg.goto(f"{url}/lab/tree/{rel}?reset", wait_until="load")  # ?reset: no restored tabs
     n_md = sum(c.cell_type == "markdown" for c in nbformat.read(root / rel, as_version=4).cells)
-    # A rendered markdown cell shows its content and hides its editor.
-    pg.wait_for_function("n => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell.jp-mod-rendered')].length >= n",
-                         arg=n_md, timeout=90_000)
+    # jupyterlab-myst renders a markdown cell asynchronously, into a `.myst` element after
+    # the (hidden) editor; until then the cell reads as empty. Windowing is off
+    # (_LAB_SETTINGS), so every cell renders, not only those on screen.
+    pg.wait_for_function(f"n => [...document.querySelectorAll({_MD!r})].filter(c => c.querySelector('.myst')).length >= n",
+                         arg=n_md, timeout=120_000)
     texts, last = None, None
-    for _ in range(30):  # MyST renders asynchronously: wait until nothing changes for a second
-        texts = pg.evaluate("() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell')]"
-                            ".map(c => c.querySelector('.jp-Cell-inputWrapper').innerText)")
+    for _ in range(30):  # the whole-notebook pass (references, numbering) follows: wait until stable
+        texts = read_cells(pg)
         if texts == last:
             break
         last = texts
@@ -166,6 +170,17 @@ def check_notebook(browser, url: str, rel: str, shot: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(SHOTS / f"{shot}.png"))
         problems = []
+        # Solutions are collapsed: each solution cell shows a closed dropdown.
+        closed = pg.evaluate(f"() => [...document.querySelectorAll({_MD!r})]"
+                             ".map(c => [...c.querySelectorAll('details')].map(d => d.open))")
+        for i, (cell, opened) in enumerate(zip(md, closed)):
+            if "solution" in cell.metadata.get("tags", []) and re.search(r"\{solution(-start)?\}", cell.source):
+                if not opened or any(opened):
+                    problems.append(f"markdown cell {i}: solution not collapsed")
+        # Open every dropdown, as a reader checking a solution does, and read the cells again.
+        pg.evaluate("() => document.querySelectorAll('.jp-MarkdownCell details').forEach(d => { d.open = true; })")
+        pg.wait_for_timeout(500)
+        texts = read_cells(pg)
         for i, (cell, text) in enumerate(zip(md, texts)):
             raw = raw_fragments(text)
             if raw:
@@ -203,7 +218,7 @@ def _report(folder: str) -> None:
     with tempfile.TemporaryDirectory(prefix="relu-lab-jupyterlab-") as home, sync_playwright() as p:
         proc, url = start_lab(root, Path(home))
         try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            browser = offline.launch(p, CHROMIUM)
             for path in sorted(root.glob("*.ipynb")):
                 pg, texts, _ = open_in_lab(browser, url, path.name, root)
                 counts = [len(raw_fragments(t)) for t in texts]
