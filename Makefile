@@ -1,6 +1,7 @@
 # ReLU Lab: two commands do everything.
 #   make book   set up .venv and build the HTML book into _build/html
-#   make test   set up .venv and run every test (package, notebooks, strict build, PDF)
+#   make test   set up .venv and run every test (package, notebooks, strict build, PDF,
+#               the book in a browser, the chapters in JupyterLab)
 # Other targets: pdf (the book as one PDF), execute (refresh stored notebook outputs),
 # practice (learner copies without solutions), lab (JupyterLab on the chapters), grade (grade a folder of learners'
 # notebooks), serve (read the built book on http://localhost:8000), clean.
@@ -46,7 +47,7 @@ UNPINNED_SANITIZE := _build/nbval_sanitize_unpinned.cfg
 NBVAL := $(PY) -m pytest -q -n 2 --dist loadfile -p tests.tools.kernels --nbval \
   --nbval-current-env notebooks
 
-.PHONY: setup book pdf test test-unit test-notebooks test-notebooks-native test-build test-pdf test-browser \
+.PHONY: setup book pdf test test-unit test-notebooks test-notebooks-native test-build test-pdf test-browser test-lab \
   execute practice lab grade bench serve clean
 
 setup: $(STAMP)
@@ -71,7 +72,8 @@ $(PREWARMED): $(NOTEBOOKS) | $(STAMP)
 	mkdir -p $(@D) && touch $@
 
 # The build compares the {eval} values stored for JupyterLab with its own through the
-# same sanitizer as nbval (tests/tools/evals.py).
+# same sanitizer as nbval (tests/tools/evals.py): a list of files whose rules all apply,
+# so both files unpinned are the same rules as $(UNPINNED_SANITIZE), their concatenation.
 EVAL_SANITIZE := $(if $(PINNED),$(SANITIZE),$(SANITIZE):tests/nbval_sanitize_unpinned.cfg)
 export EVAL_SANITIZE
 
@@ -87,7 +89,7 @@ pdf: $(STAMP) $(PREWARMED)
 	$(REPRO) $(PY) -m tests.tools.pdf
 
 # The PDF stage comes before the browser stage, whose link check then finds the PDF.
-test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build test-pdf test-browser
+test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build test-pdf test-browser test-lab
 
 # relu_lab unit, property and doctests, and the stored-executed check on every chapter.
 test-unit: $(STAMP)
@@ -120,18 +122,25 @@ test-pdf: $(STAMP) $(PREWARMED)
 	$(REPRO) $(PY) -m pytest -q -rs tests/pdf
 
 # Every page of the built book in headless Chromium, offline (skips if no Chromium);
-# two browsers at once. tests/browser/test_lab.py opens every chapter and a practice copy
-# in JupyterLab on 127.0.0.1 in the same way.
+# two browsers at once.
 test-browser: $(STAMP)
-	$(PY) -m pytest -q -rs -n 2 tests/browser
+	$(PY) -m pytest -q -rs -n 2 tests/browser --ignore=tests/browser/test_lab.py
+
+# Every chapter and a practice copy opened in JupyterLab (jupyterlab-myst) on 127.0.0.1,
+# in headless Chromium, offline: no raw MyST, the stored numbers of the prose shown,
+# solutions collapsed, no error (skips if no Chromium). Two Labs and browsers at once.
+test-lab: $(STAMP)
+	$(PY) -m pytest -q -rs -n 2 tests/browser/test_lab.py
 
 execute: $(STAMP)
 	$(REPRO) $(PY) -m tests.tools.execute $(NOTEBOOKS)
 
 # JupyterLab from the venv on the chapters (jupyterlab-myst renders their MyST and the
-# stored numbers of the prose). It opens the files; nothing rewrites them.
+# stored numbers of the prose); `make lab LAB_DIR=_build/practice` on the practice
+# copies. It opens the files; nothing rewrites them.
+LAB_DIR ?= notebooks
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(LAB_DIR)
 
 # Learner copies of every chapter, without solutions, in _build/practice/.
 practice: $(STAMP)

@@ -35,7 +35,8 @@ from tests.tools.evals import shown_text
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "_build" / "screenshots" / "lab"
 CHAPTERS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").glob("*.ipynb"))
-PRACTICE = ROOT / "_build" / "lab-test" / "practice"  # not _build/practice: a learner's work may be there
+# Not _build/practice, where a learner's work may be; one folder per pytest-xdist worker.
+PRACTICE = ROOT / "_build" / "lab-test" / os.environ.get("PYTEST_XDIST_WORKER", "main") / "practice"
 
 #: What raw MyST looks like once Lab has rendered a cell (text, not source).
 RAW_MYST = re.compile(r"\{[a-z][a-z-]*(?::[a-z-]+)?\}`|:::+\s*\{|```+\s*\{|^\s*:(?:class|label|name|"
@@ -130,11 +131,14 @@ def lab():
 
 #: The markdown cells of the notebook on show (not those of a tab in the background).
 _MD = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell"
+#: Where a markdown cell's rendering lands: jupyterlab-myst's element, or Lab's own
+#: renderer's (LAB_WITHOUT_MYST, for the "before" counts).
+_RENDERED = ".jp-RenderedMarkdown" if os.environ.get("LAB_WITHOUT_MYST") else ".myst"
 
 
 def read_cells(pg) -> list[str]:
     """The text each markdown cell of the notebook on show renders (what a reader sees)."""
-    return pg.evaluate(f"() => [...document.querySelectorAll({_MD!r})].map(c => c.querySelector('.myst').innerText)")
+    return pg.evaluate(f"() => [...document.querySelectorAll({_MD!r})].map(c => c.querySelector({_RENDERED!r}).innerText)")
 
 
 def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
@@ -149,7 +153,7 @@ def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
     # jupyterlab-myst renders a markdown cell asynchronously, into a `.myst` element after
     # the (hidden) editor; until then the cell reads as empty. Windowing is off
     # (_LAB_SETTINGS), so every cell renders, not only those on screen.
-    pg.wait_for_function(f"n => [...document.querySelectorAll({_MD!r})].filter(c => c.querySelector('.myst')).length >= n",
+    pg.wait_for_function(f"n => [...document.querySelectorAll({_MD!r})].filter(c => c.querySelector({_RENDERED!r})).length >= n",
                          arg=n_md, timeout=120_000)
     texts, last = None, None
     for _ in range(30):  # the whole-notebook pass (references, numbering) follows: wait until stable

@@ -63,6 +63,68 @@ def notebook_expressions(nb) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+#: ``glued[KEY] = ...`` in a code cell; KEY a string literal or an f-string.
+_ASSIGN = re.compile(r"""\bglued\[(f?)(["'])(.*?)\2\]\s*=(?!=)""")
+#: ``glued["KEY"]`` inside an ``{eval}`` expression.
+_KEY = re.compile(r"""\bglued\[(["'])(.*?)\1\]""")
+
+
+def _key_pattern(is_f: str, key: str) -> re.Pattern:
+    """The keys an assignment can set: the key itself, or for an f-string any text in
+    place of each ``{...}`` field."""
+    if not is_f:
+        return re.compile(re.escape(key) + r"\Z")
+    parts = re.split(r"\{[^{}]*\}", key)
+    return re.compile(".+?".join(re.escape(p) for p in parts) + r"\Z")
+
+
+def assigned(source: str) -> list[re.Pattern]:
+    """The keys a code cell stores in ``glued``, as patterns.
+
+    >>> [p.pattern for p in assigned('glued["ch_a"] = 1\\nfor k in ks:\\n    glued[f"ch_b_{k}"] = k')]
+    ['ch_a\\\\Z', 'ch_b_.+?\\\\Z']
+    """
+    return [_key_pattern(m.group(1), m.group(3)) for m in _ASSIGN.finditer(source)]
+
+
+def keys(expression: str) -> list[str]:
+    """The ``glued`` keys an ``{eval}`` expression reads.
+
+    >>> keys('format(glued["ch_p"], ".1%")')
+    ['ch_p']
+    """
+    return [m.group(2) for m in _KEY.finditer(expression)]
+
+
+def forward_uses(nb) -> list[str]:
+    """``{eval}`` expressions that read a key no code cell above has stored yet.
+
+    The book evaluates them after the whole chapter has run, but JupyterLab evaluates a
+    markdown cell when it is run, in order: there such a number is a ``KeyError``. Move
+    the computation above the sentence, or the sentence below it."""
+    known: list[re.Pattern] = []
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            known += assigned(cell.source)
+        elif cell.cell_type == "markdown":
+            for expr in expressions(cell.source):
+                for key in keys(expr):
+                    if not any(p.match(key) for p in known):
+                        found.append(f"cell {i}: {{eval}}`{expr}` reads {key!r} before a code cell stores it")
+    return found
+
+
+def timing_keys(nb) -> list[re.Pattern]:
+    """Keys stored by cells marked ``# NBVAL_IGNORE_OUTPUT`` (timings): nbval does not
+    compare those cells' outputs, and the numbers they store differ from run to run."""
+    found: list[re.Pattern] = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "NBVAL_IGNORE_OUTPUT" in cell.source:
+            found += assigned(cell.source)
+    return found
+
+
 def with_eval_cell(nb):
     """A copy of ``nb`` with one code cell appended that evaluates every ``{eval}``
     expression as the kernel answers JupyterLab (IPython's ``user_expressions``) and
@@ -192,16 +254,26 @@ def sanitizer(files: list[Path] | None = None):
     return apply
 
 
-def disagreements(nb, fresh: dict[str, dict], clean=None) -> list[str]:
-    """Expressions whose stored value (what Lab shows) is missing or differs from ``fresh``."""
+def disagreements(nb, fresh: dict[str, dict], clean=None, clean_timing=None) -> list[str]:
+    """Expressions whose stored value (what Lab shows) is missing, an error, or differs
+    from ``fresh``. A number stored by a timing cell (``# NBVAL_IGNORE_OUTPUT``, which
+    nbval does not compare) is compared with the digits after its ≈ masked, as on an
+    unpinned run: its form is checked, not the machine's speed at that moment."""
     clean = clean or sanitizer()
+    clean_timing = clean_timing or sanitizer(
+        [ROOT / "tests" / "nbval_sanitize.cfg", ROOT / "tests" / "nbval_sanitize_unpinned.cfg"])
+    timing = timing_keys(nb)
     stored = stored_values(nb)
     problems = []
     for expr in notebook_expressions(nb):
         old, new = shown_text(stored.get(expr)), shown_text(fresh.get(expr))
+        how = clean_timing if any(p.match(k) for k in keys(expr) for p in timing) else clean
         if old is None:
             problems.append(f"{expr}: no stored value (Lab shows the bare expression)")
-        elif clean(old) != clean(new):
+        elif old.startswith("<") and stored[expr].get("status", "ok") != "ok":
+            problems.append(f"{expr}: stored {old} (in JupyterLab it is evaluated before the code "
+                            "that computes it: move the computation above the sentence)")
+        elif how(old) != how(new):
             problems.append(f"{expr}: stored {old!r}, this run {new!r}")
     return problems
 

@@ -31,6 +31,10 @@ def _cell_seconds(cell) -> float:
     return (end - start).total_seconds()
 
 
+#: {eval} expressions that JupyterLab could not evaluate where they stand (see main).
+failed: list[str] = []
+
+
 def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
@@ -46,6 +50,11 @@ def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+    for i, cell in enumerate(nb.cells):
+        for item in cell.metadata.get("user_expressions", []) if cell.cell_type == "markdown" else []:
+            if item["result"].get("status") != "ok":
+                failed.append(f"{path}: cell {i}: {{eval}}`{item['expression']}` gave "
+                              f"{item['result'].get('ename')}: {item['result'].get('evalue')}")
     return elapsed
 
 
@@ -60,6 +69,12 @@ def main(args: list[str]) -> int:
         total += seconds
         print(f"{p}: {seconds:.1f} s")
     print(f"total: {total:.1f} s")
+    if failed:
+        # Lab evaluates a markdown cell in order, after the code above it only (the book,
+        # after the whole chapter): a number used before it is computed is an error there.
+        print("{eval} values JupyterLab would show as errors (compute the number above "
+              "the sentence that shows it):\n  " + "\n  ".join(failed))
+        return 1
     return 0
 
 

@@ -8,6 +8,8 @@ markup. ``{eval}`` is read by both (see ``tests/tools/evals.py``). For each note
 - ``from myst_nb import glue`` becomes ``glued = {}  # the numbers the text shows``;
 - each ``glue(KEY, VALUE, display=False)`` statement becomes ``glued[KEY] = VALUE``
   (keys built in loops included: ``glue(f"ch04_x_{i}", v)`` becomes ``glued[f"ch04_x_{i}"] = v``);
+- ``{doc}`NAME``` (a chapter) becomes ``[Its title](NAME.ipynb)``: a link that opens the
+  notebook in JupyterLab and that the book resolves to the chapter's page;
 - in markdown, ``{glue:text}`KEY``` becomes ``{eval}`glued["KEY"]``` and
   ``{glue:text}`KEY:SPEC``` becomes ``{eval}`format(glued["KEY"], "SPEC")```: the same
   text, since ``{glue:text}`` shows the value's text/plain (quotes stripped), as ``{eval}`` does.
@@ -29,11 +31,15 @@ from pathlib import Path
 
 import nbformat
 
+from tests.tools.evals import forward_uses
+
 STORE = "glued"
 IMPORT = re.compile(r"^from myst_nb import glue[ \t]*$", re.M)
 IMPORT_NEW = f"{STORE} = {{}}  # the numbers the text shows, by name: {{eval}}`{STORE}[\"name\"]`"
 GLUE_TEXT = re.compile(r"\{glue:text\}`([A-Za-z_][A-Za-z0-9_]*)(?::([^`]+))?`")
 OTHER_GLUE = re.compile(r"\{glue(?::[a-z]+)?\}`")
+#: ``{doc}`NAME``` or ``{doc}`text <NAME>```, NAME a chapter beside this one.
+DOC = re.compile(r"\{doc\}`(?:([^`<]*?)\s*<([^`>]+)>|([^`<]+))`")
 
 
 class CannotConvert(ValueError):
@@ -97,6 +103,37 @@ def convert_code(source: str, where: str = "") -> str:
     return source
 
 
+def chapter_titles(folder: Path) -> dict[str, str]:
+    """``{name: title}`` of the notebooks in ``folder``: the first ``# `` heading."""
+    titles = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            m = re.search(r"^# (.+)$", cell.source, re.M) if cell.cell_type == "markdown" else None
+            if m:
+                titles[path.stem] = m.group(1).strip()
+                break
+    return titles
+
+
+def convert_doc(source: str, titles: dict[str, str], where: str = "") -> str:
+    """Rewrite ``{doc}`` references to chapters as Markdown links to the notebook.
+
+    In JupyterLab a link to ``NAME.ipynb`` opens that notebook; the book (MyST) resolves
+    the same link to the chapter's page. The text is the one given, or the chapter's title
+    (which ``{doc}`` shows in the book).
+
+    >>> convert_doc("See {doc}`03_relu` and {doc}`this chapter <04_props>`.", {"03_relu": "The ReLU function"})
+    'See [The ReLU function](03_relu.ipynb) and [this chapter](04_props.ipynb).'
+    """
+    def new(m: re.Match) -> str:
+        text, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(3))
+        name = name.strip()
+        if "/" in name or (text is None and name not in titles):
+            raise CannotConvert(f"{where}: {{doc}} to something other than a chapter: {m.group(0)}")
+        return f"[{text or titles[name]}]({name}.ipynb)"
+    return DOC.sub(new, source)
+
+
 def convert_markdown(source: str, where: str = "") -> str:
     """Rewrite ``{glue:text}`` roles as ``{eval}`` expressions.
 
@@ -118,14 +155,17 @@ def convert_markdown(source: str, where: str = "") -> str:
     return source
 
 
-def convert(nb) -> bool:
-    """Convert ``nb`` in place; True when anything changed."""
+def convert(nb, titles: dict[str, str] | None = None) -> bool:
+    """Convert ``nb`` in place; True when anything changed. ``titles``: the chapters'
+    titles, for ``{doc}`` links (default: the notebooks in ``notebooks/``)."""
+    if titles is None:
+        titles = chapter_titles(Path(__file__).resolve().parents[2] / "notebooks")
     changed = False
     for i, cell in enumerate(nb.cells):
         where = f"cell {i}"
         new = (convert_code(cell.source, where) if cell.cell_type == "code"
-               else convert_markdown(cell.source, where) if cell.cell_type == "markdown"
-               else cell.source)
+               else convert_doc(convert_markdown(cell.source, where), titles, where)
+               if cell.cell_type == "markdown" else cell.source)
         if new != cell.source:
             cell.source, changed = new, True
     return changed
@@ -138,14 +178,18 @@ def main(args: list[str]) -> int:
         print(__doc__)
         return 2
     status = 0
+    titles = chapter_titles(paths[0].parent)
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         try:
-            changed = convert(nb)
+            changed = convert(nb, titles)
         except CannotConvert as exc:
             print(f"{path}: {exc}")
             status = 1
             continue
+        for problem in forward_uses(nb):  # the book allows it; JupyterLab shows a KeyError
+            print(f"{path}: {problem}: move the computation above the sentence")
+            status = 1
         if changed and check:
             print(f"{path}: uses glue; convert it with python -m tests.tools.labify {path}")
             status = 1

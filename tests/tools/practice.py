@@ -38,7 +38,10 @@ inputs (0, -0.0, infinities, NaN, empty arrays, float16/32/64) and tells you wha
 
 From the repository root, after `make book` or `make test` has set up `.venv`:
 
-    .venv/bin/jupyter lab _build/practice/
+    make lab LAB_DIR=_build/practice
+
+(JupyterLab with jupyterlab-myst, which shows the text as the book does, with the
+numbers of the book's run until you run a chapter yourself.)
 
 Run a notebook top to bottom (Run > Run All Cells). The checks say "not yet" until you
 fill in the stubs; nothing crashes. `make practice` rewrites these copies from the book,
