@@ -158,7 +158,7 @@ def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
     texts, last = None, None
     for _ in range(30):  # the whole-notebook pass (references, numbering) follows: wait until stable
         texts = read_cells(pg)
-        if texts == last:
+        if texts == last and any(t.strip() for t in texts):
             break
         last = texts
         pg.wait_for_timeout(1000)

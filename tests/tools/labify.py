@@ -10,6 +10,9 @@ markup. ``{eval}`` is read by both (see ``tests/tools/evals.py``). For each note
   (keys built in loops included: ``glue(f"ch04_x_{i}", v)`` becomes ``glued[f"ch04_x_{i}"] = v``);
 - ``{doc}`NAME``` (a chapter) becomes ``[Its title](NAME.ipynb)``: a link that opens the
   notebook in JupyterLab and that the book resolves to the chapter's page;
+- ``{cite:t}`KEY``` becomes ``[Saxe et al. (2014)](cite:t:KEY)`` and ``{cite:p}`K1,K2```
+  ``[(A, 2010; B et al., 2011)](cite:p:K1,K2)``: JupyterLab shows the text, the book the
+  same citation as before (``book/_ext/citation_links.py``);
 - in markdown, ``{glue:text}`KEY``` becomes ``{eval}`glued["KEY"]``` and
   ``{glue:text}`KEY:SPEC``` becomes ``{eval}`format(glued["KEY"], "SPEC")```: the same
   text, since ``{glue:text}`` shows the value's text/plain (quotes stripped), as ``{eval}`` does.
@@ -134,6 +137,55 @@ def convert_doc(source: str, titles: dict[str, str], where: str = "") -> str:
     return DOC.sub(new, source)
 
 
+#: ``{cite:t}`KEY``` or ``{cite:p}`KEY1,KEY2```.
+CITE = re.compile(r"\{cite:(t|p)\}`([^`{}]+)`")
+
+
+def bibliography(path: Path | None = None) -> dict[str, tuple[str, str]]:
+    """``{key: (authors, year)}`` from ``book/references.bib``: "Saxe et al.", "2014"."""
+    from pybtex.database import parse_file
+    from pybtex.richtext import Text
+
+    path = path or Path(__file__).resolve().parents[2] / "book" / "references.bib"
+    found = {}
+    for key, entry in parse_file(str(path)).entries.items():
+        people = entry.persons.get("author") or entry.persons.get("editor") or []
+        names = [Text.from_latex(" ".join(p.prelast_names + p.last_names)).render_as("text")
+                 for p in people]
+        who = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
+               else f"{names[0]} et al." if names else key)
+        found[key] = (who, entry.fields.get("year", "n.d."))
+    return found
+
+
+def citation_text(kind: str, keys: list[str], bib: dict[str, tuple[str, str]]) -> str:
+    """What JupyterLab shows for a citation: "Saxe et al. (2014)", "(Saxe et al., 2014; ...)".
+
+    >>> bib = {"a": ("Saxe et al.", "2014"), "b": ("Nair and Hinton", "2010")}
+    >>> citation_text("t", ["a"], bib), citation_text("p", ["a", "b"], bib)
+    ('Saxe et al. (2014)', '(Saxe et al., 2014; Nair and Hinton, 2010)')
+    """
+    if kind == "t":
+        return "; ".join(f"{bib[k][0]} ({bib[k][1]})" for k in keys)
+    return "(" + "; ".join(f"{bib[k][0]}, {bib[k][1]}" for k in keys) + ")"
+
+
+def convert_cite(source: str, bib: dict[str, tuple[str, str]], where: str = "") -> str:
+    """Rewrite ``{cite:t}``/``{cite:p}`` as links that the book reads as the same citation
+    (``book/_ext/citation_links.py``) and JupyterLab shows as author and year.
+
+    >>> convert_cite("As {cite:t}`a` showed {cite:p}`a,b`.", {"a": ("Saxe et al.", "2014"), "b": ("Nair and Hinton", "2010")})
+    'As [Saxe et al. (2014)](cite:t:a) showed [(Saxe et al., 2014; Nair and Hinton, 2010)](cite:p:a,b).'
+    """
+    def new(m: re.Match) -> str:
+        kind, keys = m.group(1), [k.strip() for k in m.group(2).split(",")]
+        missing = [k for k in keys if k not in bib]
+        if missing:
+            raise CannotConvert(f"{where}: not in references.bib: {missing}")
+        return f"[{citation_text(kind, keys, bib)}](cite:{kind}:{','.join(keys)})"
+    return CITE.sub(new, source)
+
+
 def convert_markdown(source: str, where: str = "") -> str:
     """Rewrite ``{glue:text}`` roles as ``{eval}`` expressions.
 
@@ -155,16 +207,18 @@ def convert_markdown(source: str, where: str = "") -> str:
     return source
 
 
-def convert(nb, titles: dict[str, str] | None = None) -> bool:
+def convert(nb, titles: dict[str, str] | None = None, bib=None) -> bool:
     """Convert ``nb`` in place; True when anything changed. ``titles``: the chapters'
-    titles, for ``{doc}`` links (default: the notebooks in ``notebooks/``)."""
+    titles, for ``{doc}`` links (default: the notebooks in ``notebooks/``); ``bib``:
+    :func:`bibliography`."""
     if titles is None:
         titles = chapter_titles(Path(__file__).resolve().parents[2] / "notebooks")
+    bib = bibliography() if bib is None else bib
     changed = False
     for i, cell in enumerate(nb.cells):
         where = f"cell {i}"
         new = (convert_code(cell.source, where) if cell.cell_type == "code"
-               else convert_doc(convert_markdown(cell.source, where), titles, where)
+               else convert_cite(convert_doc(convert_markdown(cell.source, where), titles, where), bib, where)
                if cell.cell_type == "markdown" else cell.source)
         if new != cell.source:
             cell.source, changed = new, True
@@ -178,11 +232,11 @@ def main(args: list[str]) -> int:
         print(__doc__)
         return 2
     status = 0
-    titles = chapter_titles(paths[0].parent)
+    titles, bib = chapter_titles(paths[0].parent), bibliography()
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         try:
-            changed = convert(nb, titles)
+            changed = convert(nb, titles, bib)
         except CannotConvert as exc:
             print(f"{path}: {exc}")
             status = 1
