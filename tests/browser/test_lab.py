@@ -39,7 +39,7 @@ CHAPTERS = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "notebooks").g
 PRACTICE = ROOT / "_build" / "lab-test" / os.environ.get("PYTEST_XDIST_WORKER", "main") / "practice"
 
 #: What raw MyST looks like once Lab has rendered a cell (text, not source).
-RAW_MYST = re.compile(r"\{[a-z][a-z-]*(?::[a-z-]+)?\}`|:::+\s*\{|```+\s*\{|^\s*:(?:class|label|name|"
+RAW_MYST = re.compile(r"\{[a-z][a-z-]*(?::[a-z-]+)?\}(?=[`\w])|:::+\s*\{|```+\s*\{|^\s*:(?:class|label|name|"
                       r"caption|alt|width|align|open|nonumber|hidden|dropdown):", re.M)
 
 _LAB_SETTINGS = {
@@ -54,7 +54,9 @@ def raw_fragments(text: str) -> list[str]:
     """The raw MyST fragments in a rendered cell's text.
 
     >>> raw_fragments("All {eval}`x` and a {term}`ReLU`; plain `code` is fine")
-    ['{eval}`', '{term}`']
+    ['{eval}', '{term}']
+    >>> raw_fragments("Lab's own renderer shows {glue:text}ch01_n as code")
+    ['{glue:text}']
     """
     return [m.group(0).strip() for m in RAW_MYST.finditer(text)]
 
@@ -167,6 +169,7 @@ def open_in_lab(browser, url: str, rel: str, root: Path = ROOT):
 
 def check_notebook(browser, url: str, rel: str, shot: str) -> None:
     nb = nbformat.read(ROOT / rel, as_version=4)
+    before = (ROOT / rel).read_bytes()
     pg, texts, blocked = open_in_lab(browser, url, rel)
     try:
         md = [c for c in nb.cells if c.cell_type == "markdown"]
@@ -198,6 +201,10 @@ def check_notebook(browser, url: str, rel: str, shot: str) -> None:
             .map(e => e.innerText.slice(0, 200))""")
         problems += [f"error shown: {e}" for e in errors]
         problems += [f"request outside the server: {u}" for u in blocked]
+        # Opening and rendering leave the file alone (no save behind the learner's back).
+        dirty = pg.evaluate("() => !!document.querySelector('.jp-mod-dirty')")
+        if dirty or (ROOT / rel).read_bytes() != before:
+            problems.append("the notebook was changed by opening it")
         assert not problems, f"{rel} in JupyterLab:\n" + "\n".join(problems)
     finally:
         pg.context.close()
