@@ -305,8 +305,8 @@ def feed_forward(
 
     ``h + down(act(up(norm(h))))``, then ``Linear(d_model, n_classes)``: the
     position-wise feed-forward block of a transformer (Vaswani et al., 2017), with
-    layer normalisation first as in GPT-2 and LLaMA, and without biases in ``up`` and
-    ``down``, as in Shazeer (2020). With a gated unit (``"glu"``, ``"geglu"``,
+    layer normalisation first as in GPT-2 (Radford et al., 2019), and without biases in
+    ``up`` and ``down``, as in Shazeer (2020). With a gated unit (``"glu"``, ``"geglu"``,
     ``"swiglu"``) the ``up`` layer has ``2 * hidden`` outputs, the value and gate
     halves of :class:`GatedUnit`, so the block has ``3 * d_model * hidden`` weights
     against ``2 * d_model * hidden`` for an elementwise activation: equal counts need
