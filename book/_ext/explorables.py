@@ -39,6 +39,7 @@ from relu_lab.explorables import FALLBACK_SLOT, MIME  # relu_lab is installed wi
 VENDOR = ["vendor/vega/vega-6.4.0.min.js", "vendor/vega/vega-lite-6.5.0.min.js",
           "vendor/vega/vega-embed-7.3.0.min.js"]
 ALT = re.compile(r'data-fallback-alt="([^"]*)"')
+ROOT_ELEMENT = re.compile(r'<figure class="explorable[ "]')
 
 
 class ExplorablePlugin:
@@ -108,7 +109,7 @@ class MergeFallback(SphinxPostTransform):
 
 def _has_explorable(doctree) -> bool:
     return doctree is not None and any(
-        'class="explorable"' in n.astext() for n in doctree.findall(nodes.raw))
+        ROOT_ELEMENT.search(n.astext()) for n in doctree.findall(nodes.raw))
 
 
 def _add_assets(app, pagename, templatename, context, doctree) -> None:

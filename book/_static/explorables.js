@@ -58,6 +58,13 @@
       mode: "vega-lite", renderer: "svg", actions: false, tooltip: false,
     });
     const view = result.view;
+    // The chart is one image whose text alternative is its description (the alt text);
+    // its marks and axes stay out of the accessibility tree, and the readout says the
+    // numbers.
+    const chart = figure.querySelector(".explorable-chart");
+    chart.setAttribute("role", "img");
+    chart.setAttribute("aria-label", spec.description || "");
+    chart.querySelectorAll("svg").forEach((svg) => svg.setAttribute("aria-hidden", "true"));
     const show = () => {
       const text = readoutText(view);
       if (text !== null && readout.textContent !== text) readout.textContent = text;

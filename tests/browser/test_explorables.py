@@ -21,6 +21,8 @@ from tests.browser.conftest import HTML, SHOTS, new_page, open_book_page
 
 #: The explorables the book must have (by id), each on its chapter's page.
 EXPECTED = {
+    "explorable-gate": "notebooks/01_eli5.html",
+    "explorable-relu-curve": "notebooks/02_why_nonlinearity.html",
     "explorable-dying-rate": "notebooks/08_dying_relu.html",
     "explorable-leaky-slope": "notebooks/09_leaky_and_parametric.html",
 }
