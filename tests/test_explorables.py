@@ -92,6 +92,13 @@ def test_fixed_matches_javascript_to_fixed():
 
 
 def test_book_extension_uses_the_same_mime_type():
+    module = _extension()
+    assert module.MIME == MIME and module.FALLBACK_SLOT == FALLBACK_SLOT
+    for js in module.VENDOR + ["explorables.js"]:
+        assert (module.STATIC / js).is_file(), js
+
+
+def _extension():
     import importlib.util
     from pathlib import Path
 
@@ -99,6 +106,36 @@ def test_book_extension_uses_the_same_mime_type():
     spec = importlib.util.spec_from_file_location("explorables_ext", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.MIME == MIME and module.FALLBACK_SLOT == FALLBACK_SLOT
-    for js in module.VENDOR + ["explorables.js"]:
-        assert (module.STATIC / js).is_file(), js
+    return module
+
+
+@pytest.mark.parametrize("builder", ["html", "latex"])
+def test_extension_puts_the_fallback_inside_the_explorable(builder):
+    from types import SimpleNamespace
+
+    from docutils import nodes
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    ext = _extension()
+    settings = get_default_settings(Parser)
+    settings.env = SimpleNamespace(app=SimpleNamespace(builder=SimpleNamespace(format=builder)))
+    doc = new_document("t", settings)
+    bundle = nodes.container(nb_element="mime_bundle")
+    html = _make().html()
+    for mime, child in [(MIME, nodes.raw(text=html, format="html")),
+                        ("image/png", nodes.image(uri="x.png")),
+                        ("text/plain", nodes.literal_block(text="Explorable"))]:
+        bundle += nodes.container("", child, mime_type=mime)
+    doc += bundle
+    ext.MergeFallback(doc).run()
+    kinds = [c["mime_type"] for c in bundle.children]
+    if builder == "latex":
+        assert kinds == ["image/png", "text/plain"]  # print builders get the image
+        return
+    assert kinds == ["text/html"]
+    parts = bundle.children[0].children
+    assert [type(p) for p in parts] == [nodes.raw, nodes.image, nodes.raw]
+    assert parts[1]["classes"] == ["explorable-fallback"] and parts[1]["alt"] == 'A "line".'
+    assert parts[0].astext() + parts[2].astext() == html.replace(FALLBACK_SLOT, "")
