@@ -4,20 +4,24 @@ Introduced in chapter 11, *ReLU in modern networks*: :func:`feed_forward` builds
 block that holds a transformer's activation (ReLU in Vaswani et al., 2017; GELU in BERT
 and GPT-2; SwiGLU in PaLM and LLaMA), on a residual stream and with a linear read-out,
 and :class:`GatedUnit` is the gate of GLU, GeGLU and SwiGLU (Dauphin et al., 2017;
-Shazeer, 2020). :func:`relu_lab.ensemble.train_models` trains such blocks over seeds.
+Shazeer, 2020). :func:`relu_lab.ensemble.train_models` trains such blocks over seeds,
+and :func:`sign_products` is a seeded task on which they can be compared: one that a
+linear model cannot solve, so the block's activation has to do the work.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
+import numpy as np
 import torch
 from torch import nn
 
 from relu_lab._validation import check_positive_int
+from relu_lab.data import Dataset
 from relu_lab.models import ACTIVATION_MODULES, Residual
 
-__all__ = ["feed_forward", "GatedUnit", "GATED_UNITS"]
+__all__ = ["feed_forward", "GatedUnit", "GATED_UNITS", "sign_products"]
 
 
 class GatedUnit(nn.Module):
@@ -124,3 +128,46 @@ def feed_forward(
         ]))
         head = nn.Linear(d_model, n_classes)
     return nn.Sequential(OrderedDict([("ffn", Residual(branch)), ("head", head)]))
+
+
+def sign_products(n: int = 3000, d_model: int = 8, *, seed: int = 0) -> Dataset:
+    """A seeded 4-class task that no linear model can solve: two XORs of signs.
+
+    Inputs are standard normal in ``d_model`` dimensions. Four orthonormal directions
+    ``u1..u4`` are drawn at random (so no single input feature carries the answer), and
+    the class is ``2 [(x.u1)(x.u2) > 0] + [(x.u3)(x.u4) > 0]``. Each bit is the XOR of
+    two signs: a linear read-out does no better than chance (a quarter) on it, so a
+    network must build the products with its nonlinearity.
+
+    Parameters
+    ----------
+    n : int, default 3000
+        Examples.
+    d_model : int, default 8
+        Features, at least 4.
+    seed : int, default 0
+        Seed of the directions and the inputs.
+
+    Returns
+    -------
+    relu_lab.data.Dataset
+        ``X`` float32 of shape ``(n, d_model)``, labels 0 to 3.
+
+    Examples
+    --------
+    >>> d = sign_products(1000, 8)
+    >>> d.X.shape, d.n_classes
+    (torch.Size([1000, 8]), 4)
+    >>> [round(float((d.y == k).float().mean()), 2) for k in range(4)]  # balanced
+    [0.24, 0.25, 0.25, 0.26]
+    """
+    n = check_positive_int(n, "n")
+    d_model = check_positive_int(d_model, "d_model", minimum=4)
+    seed = check_positive_int(seed, "seed", minimum=0)
+    g = np.random.default_rng(seed)
+    directions, _ = np.linalg.qr(g.standard_normal((d_model, d_model)))
+    X = g.standard_normal((n, d_model))
+    p = X @ directions[:, :4]
+    y = 2 * (p[:, 0] * p[:, 1] > 0) + (p[:, 2] * p[:, 3] > 0)
+    return Dataset(torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64),
+                   "sign products")
