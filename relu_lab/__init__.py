@@ -12,7 +12,8 @@ One small module per concept:
 - :mod:`relu_lab.signals`: forward signal propagation through depth.
 - :mod:`relu_lab.dying`: provoking, detecting and counting dead units.
 - :mod:`relu_lab.compare`: training the same model with several activations.
-- :mod:`relu_lab.models`: seeded MLP builder.
+- :mod:`relu_lab.models`: seeded MLP builder (with skip connections and normalisation).
+- :mod:`relu_lab.transformer`: the transformer's feed-forward block and gated units.
 - :mod:`relu_lab.training`: deterministic training loop.
 - :mod:`relu_lab.ensemble`: training several seeds of one network in one vectorised run.
 - :mod:`relu_lab.data`: seeded and shipped data sets.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -26,7 +26,7 @@ from relu_lab.sparsity import capture_activations, dead_units
 from relu_lab.training import History, make_optimizer, train
 
 __all__ = ["born_dead_probability", "StepTrace", "dead_fraction_by_step", "inactive_units", "inactive_fraction",
-           "mean_derivatives", "prelu_slopes", "train_recording"]
+           "mean_derivatives", "prelu_slopes", "train_recording", "SwitchedOff", "residual_switched_off"]
 
 T = TypeVar("T")
 
@@ -117,6 +117,82 @@ def born_dead_probability(
         dead |= (h.amax(dim=1) == h.amin(dim=1)).all(dim=1)  # every unit constant over the inputs
         probability[layer] = dead.double().mean().item()
     return probability
+
+
+class SwitchedOff(NamedTuple):
+    """What :func:`residual_switched_off` counts, each a fraction of the sampled networks."""
+
+    block_off: float
+    """Networks with at least one block whose units are all 0 on every input."""
+    constant: float
+    """Networks whose output is the same for every input (born dead)."""
+
+
+def residual_switched_off(
+    width: int,
+    depth: int,
+    *,
+    n_networks: int = 1000,
+    n_points: int = 16,
+    seed: int = 0,
+) -> SwitchedOff:
+    """Chapter 8's born-dead test for residual networks: blocks switched off, constants.
+
+    Samples ``n_networks`` networks on one input ``x`` in ``[-1, 1]`` (``n_points``
+    evenly spaced values, float64): a first layer ``h = x w`` with He-normal weights,
+    then ``depth - 1`` residual blocks ``h + ReLU(h) W`` (He et al., 2016, with the
+    activation first as in their identity-mappings paper) whose weights have variance
+    ``2 / (width * (depth - 1))``: He's variance scaled by ``1 / (depth - 1)``, so that
+    the blocks together do not blow the signal up (as GPT-2 scales its residual
+    weights). Biases are 0, as in :func:`born_dead_probability`, whose plain networks
+    of ``depth`` hidden layers are the comparison.
+
+    Parameters
+    ----------
+    width : int
+        Units per layer, at least 1.
+    depth : int
+        Hidden layers: the first layer and ``depth - 1`` blocks; at least 2.
+    n_networks : int, default 1000
+        Networks sampled.
+    n_points : int, default 16
+        Inputs at which each network is evaluated, at least 2.
+    seed : int, default 0
+        Seed of the weights.
+
+    Returns
+    -------
+    SwitchedOff
+        ``block_off``: the fraction of networks in which some block's units are all 0
+        on every input; ``constant``: the fraction whose last layer is the same for
+        every input.
+
+    Examples
+    --------
+    >>> r = residual_switched_off(3, 30, n_networks=200)
+    >>> r.constant
+    0.0
+    >>> bool(born_dead_probability(3, 30, n_networks=200, n_points=16)[-1] > 0.8)
+    True
+    """
+    width = check_positive_int(width, "width")
+    depth = check_positive_int(depth, "depth", minimum=2)
+    n_networks = check_positive_int(n_networks, "n_networks")
+    n_points = check_positive_int(n_points, "n_points", minimum=2)
+    seed = check_positive_int(seed, "seed", minimum=0)
+    g = torch.Generator().manual_seed(seed)
+    x = torch.linspace(-1, 1, n_points, dtype=torch.float64).reshape(1, -1, 1)
+    w1 = torch.randn(n_networks, 1, width, generator=g, dtype=torch.float64)
+    h = x @ (w1 * 2**0.5)
+    off = torch.zeros(n_networks, dtype=torch.bool)
+    scale = (2 / width / (depth - 1)) ** 0.5
+    for _ in range(depth - 1):
+        a = torch.relu(h)
+        off |= (a == 0).all(dim=2).all(dim=1)  # every unit 0 on every input
+        w = torch.randn(n_networks, width, width, generator=g, dtype=torch.float64)
+        h = h + a @ (w * scale)
+    constant = (h.amax(dim=1) == h.amin(dim=1)).all(dim=1)
+    return SwitchedOff(off.double().mean().item(), constant.double().mean().item())
 
 
 @dataclass(frozen=True)

@@ -360,9 +360,9 @@ def train_models(
     ``nn.Linear`` (with or without bias), ``nn.LayerNorm``, ``nn.BatchNorm1d``,
     ``nn.PReLU``, :class:`relu_lab.models.Residual` blocks (whose branch is such a
     sequence) and modules without parameters that act on each example on its own,
-    along its last dimension (activations, :class:`relu_lab.models.GatedUnit`). Every
+    along its last dimension (activations, :class:`relu_lab.transformer.GatedUnit`). Every
     seed's network must have the same structure. :func:`relu_lab.models.mlp` and
-    :func:`relu_lab.models.feed_forward` build such networks.
+    :func:`relu_lab.transformer.feed_forward` build such networks.
 
     Seed ``s`` trains as ``train(build(s), data, seed=s, ...)`` would, up to the
     order of the sums in the batched matrix products (see :func:`train_seeds`).
@@ -381,7 +381,7 @@ def train_models(
     Examples
     --------
     >>> from relu_lab.data import xor
-    >>> from relu_lab.models import feed_forward
+    >>> from relu_lab.transformer import feed_forward
     >>> runs = train_models(lambda s: feed_forward(2, 2, "swiglu", hidden=8, seed=s),
     ...                     data=xor(), seeds=[0, 1], epochs=3)
     >>> runs.seeds, runs.curves("loss").shape

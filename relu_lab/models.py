@@ -2,9 +2,8 @@
 
 Introduced in chapter 2 (a two-unit network for XOR); chapters 6 to 10 build deep ones.
 Chapter 11 adds what today's networks put around the activation: skip connections
-(``residual=True``, :class:`Residual`), normalisation before it (``norm="batch"`` or
-``"layer"``), and the transformer's feed-forward block (:func:`feed_forward`, with the
-gated units of :class:`GatedUnit`).
+(``residual=True``, :class:`Residual`) and normalisation before it (``norm="batch"`` or
+``"layer"``); :mod:`relu_lab.transformer` builds the transformer's feed-forward block.
 """
 
 from __future__ import annotations
@@ -18,8 +17,7 @@ from torch import nn
 
 from relu_lab._validation import check_positive_int, check_real
 
-__all__ = ["mlp", "feed_forward", "Residual", "GatedUnit", "SquaredReLU", "ACTIVATION_MODULES",
-           "GATED_UNITS", "INITS", "NORMS"]
+__all__ = ["mlp", "Residual", "SquaredReLU", "ACTIVATION_MODULES", "INITS", "NORMS"]
 
 
 class SquaredReLU(nn.Module):
@@ -33,37 +31,6 @@ class SquaredReLU(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.relu(x).square()
-
-
-class GatedUnit(nn.Module):
-    """A gated linear unit: split the last dimension into halves ``a, b``; ``a * gate(b)``.
-
-    ``gate`` is ``"sigmoid"`` (GLU, Dauphin et al., 2017, as ``torch.nn.GLU``),
-    ``"gelu"`` (GeGLU) or ``"silu"`` (SwiGLU, Shazeer, 2020), as in
-    :mod:`relu_lab.modern`. The output has half as many features as the input.
-
-    Examples
-    --------
-    >>> GatedUnit("silu")(torch.tensor([[3.0, 0.0]]))  # silu(0) = 0 closes the gate
-    tensor([[0.]])
-    """
-
-    _GATES = {"sigmoid": torch.sigmoid, "gelu": nn.functional.gelu, "silu": nn.functional.silu}
-
-    def __init__(self, gate: str = "sigmoid") -> None:
-        super().__init__()
-        if gate not in self._GATES:
-            raise ValueError(f"gate must be one of {sorted(self._GATES)}, got {gate!r}")
-        self.gate = gate
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] % 2:
-            raise ValueError(f"the last dimension must be even (value and gate halves), got {x.shape[-1]}")
-        a, b = x.chunk(2, dim=-1)
-        return a * self._GATES[self.gate](b)
-
-    def extra_repr(self) -> str:
-        return f"gate={self.gate!r}"
 
 
 class Residual(nn.Module):
@@ -104,9 +71,6 @@ ACTIVATION_MODULES: dict[str, Callable[[int], nn.Module]] = {
     "selu": lambda width: nn.SELU(),
     "squared_relu": lambda width: SquaredReLU(),
 }
-
-#: Gated units accepted by :func:`feed_forward`, each mapped to its gate.
-GATED_UNITS: dict[str, str] = {"glu": "sigmoid", "geglu": "gelu", "swiglu": "silu"}
 
 #: Normalisation layers accepted by :func:`mlp` (``norm=``), placed before each activation.
 NORMS: dict[str, Callable[[int], nn.Module]] = {
@@ -291,74 +255,3 @@ def mlp(
             layers[name] = module
         group = []
     return nn.Sequential(layers)
-
-
-def feed_forward(
-    d_model: int,
-    n_classes: int,
-    activation: str = "relu",
-    *,
-    hidden: int | None = None,
-    seed: int = 0,
-) -> nn.Sequential:
-    """A transformer's feed-forward block on a residual stream, and a linear read-out.
-
-    ``h + down(act(up(norm(h))))``, then ``Linear(d_model, n_classes)``: the
-    position-wise feed-forward block of a transformer (Vaswani et al., 2017), with
-    layer normalisation first as in GPT-2 and LLaMA, and without biases in ``up`` and
-    ``down``, as in Shazeer (2020). With a gated unit (``"glu"``, ``"geglu"``,
-    ``"swiglu"``) the ``up`` layer has ``2 * hidden`` outputs, the value and gate
-    halves of :class:`GatedUnit`, so the block has ``3 * d_model * hidden`` weights
-    against ``2 * d_model * hidden`` for an elementwise activation: equal counts need
-    a gated ``hidden`` of two thirds of the other (Shazeer, 2020).
-
-    Parameters
-    ----------
-    d_model : int
-        Width of the residual stream, equal to the number of input features.
-    n_classes : int
-        Outputs of the read-out layer.
-    activation : str, default "relu"
-        A name from :data:`ACTIVATION_MODULES` or :data:`GATED_UNITS`.
-    hidden : int, optional
-        Hidden width; by default ``4 * d_model``, or ``8 * d_model // 3`` when gated.
-    seed : int, default 0
-        Seed for the weights (PyTorch's default initialisation of each layer).
-
-    Returns
-    -------
-    torch.nn.Sequential
-        ``ffn`` (a :class:`Residual` whose branch holds ``norm, up, act, down``) and
-        ``head``.
-
-    Examples
-    --------
-    >>> relu_block = feed_forward(48, 10, "relu", hidden=192)
-    >>> glu_block = feed_forward(48, 10, "swiglu", hidden=128)
-    >>> count = lambda net: sum(p.numel() for p in net.ffn.parameters())
-    >>> count(relu_block) == count(glu_block)  # 2 * 48 * 192 == 3 * 48 * 128, plus norm
-    True
-    >>> glu_block(torch.zeros(5, 48)).shape
-    torch.Size([5, 10])
-    """
-    d_model = check_positive_int(d_model, "d_model")
-    n_classes = check_positive_int(n_classes, "n_classes")
-    if not isinstance(activation, str):
-        raise TypeError(f"activation must be a name, got {type(activation).__name__}")
-    gated = activation in GATED_UNITS
-    if not gated and activation not in ACTIVATION_MODULES:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATION_MODULES) + sorted(GATED_UNITS)}, "
-                         f"got {activation!r}")
-    hidden = (8 * d_model // 3 if gated else 4 * d_model) if hidden is None else check_positive_int(hidden, "hidden")
-    seed = check_positive_int(seed, "seed", minimum=0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        act = GatedUnit(GATED_UNITS[activation]) if gated else ACTIVATION_MODULES[activation](hidden)
-        branch = nn.Sequential(OrderedDict([
-            ("norm", nn.LayerNorm(d_model)),
-            ("up", nn.Linear(d_model, 2 * hidden if gated else hidden, bias=False)),
-            ("act", act),
-            ("down", nn.Linear(hidden, d_model, bias=False)),
-        ]))
-        head = nn.Linear(d_model, n_classes)
-    return nn.Sequential(OrderedDict([("ffn", Residual(branch)), ("head", head)]))

@@ -8,7 +8,8 @@ Introduced in chapter 11, *ReLU in modern networks*:
   at mean 0 and variance 1 through depth (Klambauer et al., 2017).
 * **Squared ReLU**, ``relu(x) ** 2`` (Primer, So et al., 2021).
 * **Quantisation**: :func:`quantize` rounds activations to 8-bit levels, to measure
-  what a bounded range (ReLU6) does to the error.
+  what a bounded range (ReLU6) does to the error; :func:`quantization_error` and
+  :func:`quantized_accuracy` measure it on a network's hidden outputs.
 * **Gated linear units** (transformer feed-forward blocks, Shazeer 2020): the input is
   split in two halves ``a, b`` along ``dim`` and the second half gates the first:
   :func:`glu` ``a * sigmoid(b)``, :func:`geglu` ``a * gelu(b)``, :func:`swiglu`
@@ -32,6 +33,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
 from relu_lab._validation import as_float_array
 from relu_lab.activations import _compute_dtype, _like, _quiet, _sigmoid, gelu, silu
 
@@ -51,6 +57,8 @@ __all__ = [
     "SELU_SCALE",
     "MODERN_ACTIVATIONS",
     "quantize",
+    "quantization_error",
+    "quantized_accuracy",
 ]
 
 #: SELU's alpha, as in PyTorch (Klambauer et al., 2017, eq. 14).
@@ -319,3 +327,105 @@ def quantize(x: ArrayLike, high: float, *, bits: int = 8) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         q = np.clip(np.rint(xc / step), 0, 2 ** int(bits) - 1)
     return _like(q * step, x)
+
+
+def _check_highs(highs: Sequence[float], n: int) -> list[float]:
+    if isinstance(highs, (str, bytes)) or not isinstance(highs, Sequence):
+        raise TypeError(f"highs must be a sequence of numbers, one per layer, got {type(highs).__name__}")
+    if len(highs) != n:
+        raise ValueError(f"highs must hold one range per layer: {n} layers, got {len(highs)} values")
+    return [float(h) for h in highs]
+
+
+def quantization_error(outputs: Sequence[torch.Tensor], highs: Sequence[float], *, bits: int = 8) -> float:
+    """Relative error of rounding layer outputs with :func:`quantize`, all layers pooled.
+
+    ``rms(rounded - exact) / rms(exact)``, where ``outputs[i]`` is rounded on
+    ``[0, highs[i]]``: the size of the rounding (and clipping) error relative to the size
+    of the outputs.
+
+    Parameters
+    ----------
+    outputs : sequence of torch.Tensor
+        One tensor per layer, such as the hidden outputs that
+        :func:`relu_lab.sparsity.capture_activations` returns; not all zero.
+    highs : sequence of float
+        The largest representable value of each layer, positive and finite.
+    bits : int, default 8
+        As for :func:`quantize`.
+
+    Examples
+    --------
+    >>> quantization_error([torch.tensor([0.0, 2.0])], [2.0], bits=1)  # on the levels
+    0.0
+    >>> out = [torch.tensor([0.0, 1.0, 2.0])]
+    >>> round(quantization_error(out, [1.0], bits=1), 3)  # 2 clipped to 1: 1 / sqrt(5)
+    0.447
+    """
+    outputs = list(outputs)
+    if not outputs or not all(isinstance(a, torch.Tensor) for a in outputs):
+        raise TypeError("outputs must be a non-empty sequence of torch tensors")
+    highs = _check_highs(highs, len(outputs))
+    err = sum(float(((torch.as_tensor(quantize(a.detach().numpy(), hi, bits=bits)) - a) ** 2).sum())
+              for a, hi in zip(outputs, highs))
+    size = sum(float((a ** 2).sum()) for a in outputs)
+    if size == 0:
+        raise ValueError("outputs are all zero: the relative error is undefined")
+    return (err / size) ** 0.5
+
+
+def quantized_accuracy(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    highs: Sequence[float],
+    *,
+    layers: tuple[type[nn.Module], ...] = (nn.ReLU, nn.ReLU6),
+    bits: int = 8,
+) -> float:
+    """Accuracy of ``model`` on ``(X, y)`` when each hidden output is rounded to ``bits`` bits.
+
+    The output of every module of a type in ``layers`` (in the order of
+    ``model.modules()``) is replaced by :func:`quantize` of it on ``[0, highs[i]]``, through
+    forward hooks that are removed afterwards; the model itself is not changed.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A classifier: ``model(X)`` gives one row of scores per example.
+    X, y : torch.Tensor
+        Inputs and integer labels.
+    highs : sequence of float
+        One range per rounded layer.
+    layers : tuple of module types, default (nn.ReLU, nn.ReLU6)
+        Which modules' outputs to round.
+    bits : int, default 8
+        As for :func:`quantize`.
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Linear(1, 2))
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.fill_(1.0), net[0].bias.zero_()
+    ...     _ = net[2].weight.copy_(torch.tensor([[-1.0], [1.0]])), net[2].bias.zero_()
+    >>> X, y = torch.tensor([[0.1], [0.7]]), torch.tensor([1, 1])
+    >>> quantized_accuracy(net, X, y, [1.0])  # both stay above 0: class 1
+    1.0
+    >>> quantized_accuracy(net, X, y, [1.0], bits=1)  # 0.1 rounds to 0: a tie, class 0
+    0.5
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    modules = [m for m in model.modules() if isinstance(m, layers)]
+    highs = _check_highs(highs, len(modules))
+
+    def rounder(high: float):
+        return lambda module, args, out: torch.as_tensor(quantize(out.numpy(), high, bits=bits))
+
+    hooks = [m.register_forward_hook(rounder(hi)) for m, hi in zip(modules, highs)]
+    try:
+        with torch.no_grad():
+            return float((model(X).argmax(1) == y).float().mean())
+    finally:
+        for h in hooks:
+            h.remove()

@@ -284,3 +284,42 @@ def test_train_recording_validation():
         train_recording(mlp([2, 2, 2]), xor(), prelu_slopes, lr=-1.0)
     with pytest.raises(ValueError, match="epochs"):
         train_recording(mlp([2, 2, 2]), xor(), prelu_slopes, epochs=-1)
+
+
+def test_residual_switched_off_matches_a_direct_computation():
+    from relu_lab.dying import residual_switched_off
+    width, depth, n = 2, 6, 300
+    r = residual_switched_off(width, depth, n_networks=n, n_points=5, seed=3)
+    # the same networks, one at a time, with torch's own layers
+    g = torch.Generator().manual_seed(3)
+    x = torch.linspace(-1, 1, 5, dtype=torch.float64).reshape(1, -1, 1)
+    w1 = torch.randn(n, 1, width, generator=g, dtype=torch.float64) * 2**0.5
+    ws = [torch.randn(n, width, width, generator=g, dtype=torch.float64) for _ in range(depth - 1)]
+    off = const = 0
+    for i in range(n):
+        h, dark = x[0] @ w1[i], False
+        for w in ws:
+            a = torch.relu(h)
+            dark |= bool((a == 0).all())
+            h = h + a @ w[i] * (2 / width / (depth - 1)) ** 0.5
+        off += dark
+        const += bool((h == h[0]).all())
+    assert r.block_off == off / n and r.constant == const / n
+    assert 0 <= r.block_off <= 1
+
+
+def test_residual_switched_off_narrow_plain_vs_residual():
+    from relu_lab.dying import residual_switched_off
+    r = residual_switched_off(3, 30, n_networks=500)
+    assert r.constant == 0.0 and r.block_off < 0.05
+    assert born_dead_probability(3, 30, n_networks=500, n_points=16)[-1] > 0.8
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(width=0, depth=5), ValueError), (dict(width=3, depth=1), ValueError),
+    (dict(width=3, depth=5, n_points=1), ValueError), (dict(width=3.0, depth=5), TypeError),
+    (dict(width=3, depth=5, seed=-1), ValueError)])
+def test_residual_switched_off_validates(kwargs, exc):
+    from relu_lab.dying import residual_switched_off
+    with pytest.raises(exc):
+        residual_switched_off(**kwargs)

@@ -282,7 +282,7 @@ def test_residual_and_normalised_mlps_equal_separate_runs(split64, options, opti
 @pytest.mark.parametrize("activation", ["relu", "gelu_tanh", "swiglu", "geglu", "glu"])
 def test_feed_forward_blocks_equal_separate_runs(split64, activation):
     from relu_lab.ensemble import train_models
-    from relu_lab.models import feed_forward
+    from relu_lab.transformer import feed_forward
 
     train_set, test_set = split64
     hidden = 8 if activation.endswith("glu") else 12

@@ -150,7 +150,7 @@ def test_mlp_options_bad_input(kwargs, exc, words):
 
 @pytest.mark.parametrize("activation", ["relu", "gelu", "gelu_tanh", "squared_relu", "glu", "geglu", "swiglu"])
 def test_feed_forward_shapes_and_parameter_counts(activation):
-    from relu_lab.models import GATED_UNITS, feed_forward
+    from relu_lab.transformer import GATED_UNITS, feed_forward
 
     gated = activation in GATED_UNITS
     net = feed_forward(12, 4, activation, hidden=16 if gated else 24, seed=1)
@@ -163,7 +163,7 @@ def test_feed_forward_shapes_and_parameter_counts(activation):
 
 def test_gated_units_match_relu_lab_modern():
     from relu_lab import modern
-    from relu_lab.models import GatedUnit
+    from relu_lab.transformer import GatedUnit
 
     x = torch.randn(5, 8, dtype=torch.float64)
     for gate, ref in [("sigmoid", modern.glu), ("gelu", modern.geglu), ("silu", modern.swiglu)]:
@@ -182,7 +182,7 @@ def test_gated_units_match_relu_lab_modern():
     (dict(d_model=2.0), TypeError, "d_model must be an integer"),
 ])
 def test_feed_forward_bad_input(kwargs, exc, words):
-    from relu_lab.models import feed_forward
+    from relu_lab.transformer import feed_forward
 
     args = dict(d_model=4, n_classes=3)
     args.update(kwargs)

@@ -160,3 +160,39 @@ def test_quantize_bad_input(kwargs, exc, words):
 
     with pytest.raises(exc, match=words):
         quantize([1.0], **kwargs)
+
+
+def test_quantization_error_pools_layers():
+    from relu_lab.models import mlp
+    a = [torch.tensor([[0.1, 0.7]]), torch.tensor([[3.3, 0.0]])]
+    q = [torch.as_tensor(M.quantize(t.numpy(), hi)) for t, hi in zip(a, [1.0, 4.0])]
+    want = (sum(((qi - ai) ** 2).sum() for qi, ai in zip(q, a)) / sum((ai ** 2).sum() for ai in a)) ** 0.5
+    assert M.quantization_error(a, [1.0, 4.0]) == pytest.approx(float(want))
+    assert M.quantization_error(a, [1.0, 4.0], bits=16) < M.quantization_error(a, [1.0, 4.0])
+
+
+@pytest.mark.parametrize("args, exc", [
+    (([], []), TypeError), (([torch.ones(2)], [1.0, 2.0]), ValueError),
+    (([torch.zeros(2)], [1.0]), ValueError), (([torch.ones(2)], 1.0), TypeError),
+    (([torch.ones(2)], [0.0]), ValueError)])
+def test_quantization_error_validates(args, exc):
+    with pytest.raises(exc):
+        M.quantization_error(*args)
+
+
+def test_quantized_accuracy_rounds_every_hidden_layer_and_restores():
+    from relu_lab.data import digits
+    from relu_lab.models import mlp
+    net, d = mlp([64, 16, 16, 10], seed=0), digits()
+    with torch.no_grad():
+        exact = float((net(d.X).argmax(1) == d.y).float().mean())
+    fine = M.quantized_accuracy(net, d.X, d.y, [50.0, 50.0], bits=16)
+    assert abs(fine - exact) <= 3 / len(d.y)  # a tie or two may flip
+    coarse = M.quantized_accuracy(net, d.X, d.y, [1e-3, 1e-3], bits=1)  # all clipped
+    assert coarse != exact
+    with torch.no_grad():  # hooks removed
+        assert float((net(d.X).argmax(1) == d.y).float().mean()) == exact
+    with pytest.raises(ValueError, match="one range per layer"):
+        M.quantized_accuracy(net, d.X, d.y, [1.0])
+    with pytest.raises(TypeError, match="model"):
+        M.quantized_accuracy("net", d.X, d.y, [1.0])
