@@ -23,6 +23,7 @@ from tests.browser.conftest import HTML, SHOTS, new_page, open_book_page
 EXPECTED = {
     "explorable-gate": "notebooks/01_eli5.html",
     "explorable-relu-curve": "notebooks/02_why_nonlinearity.html",
+    "explorable-init-depth": "notebooks/07_initialization.html",
     "explorable-dying-rate": "notebooks/08_dying_relu.html",
     "explorable-leaky-slope": "notebooks/09_leaky_and_parametric.html",
 }
