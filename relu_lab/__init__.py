@@ -17,7 +17,8 @@ One small module per concept:
 - :mod:`relu_lab.training`: deterministic training loop.
 - :mod:`relu_lab.ensemble`: training several seeds of one network in one vectorised run.
 - :mod:`relu_lab.data`: seeded and shipped data sets.
-- :mod:`relu_lab.plotting`: the book's plotting style.
+- :mod:`relu_lab.plotting`: the book's plotting style, and figures' dark twins.
+- :mod:`relu_lab.explorables`: interactive figures that work in the static book.
 - :mod:`relu_lab.timing`: the timing harness of chapter 4 and ``make bench``.
 - :mod:`relu_lab.seeding`: the one seeding helper.
 - :mod:`relu_lab.exercises`: ``check(name, answer)`` for the coded exercises.
