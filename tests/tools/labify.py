@@ -49,7 +49,8 @@ class CannotConvert(ValueError):
     pass
 
 
-def _offsets(source: str) -> list[int]:
+def _offsets(source: bytes) -> list[int]:
+    """Byte offset of each line's start (``ast`` counts columns in UTF-8 bytes)."""
     starts, pos = [], 0
     for line in source.splitlines(keepends=True):
         starts.append(pos)
@@ -67,6 +68,9 @@ def convert_code(source: str, where: str = "") -> str:
     for k in "ab":
         glued[f"ch_{k}"] = median(
             k)
+    >>> print(convert_code('glue("a", "⁻¹", display=False)\\nglue("b", 2, display=False)'))
+    glued["a"] = "⁻¹"
+    glued["b"] = 2
     """
     if "glue" not in source:
         return source
@@ -87,7 +91,8 @@ def convert_code(source: str, where: str = "") -> str:
                 raise CannotConvert(f"{where}: the name {STORE!r} is already in use")
     if not edits:
         return source
-    starts = _offsets(source)
+    encoded = source.encode("utf-8")
+    starts = _offsets(encoded)
     for node in sorted(edits, key=lambda n: (n.lineno, n.col_offset), reverse=True):
         key = ast.get_source_segment(source, node.args[0])
         value = ast.get_source_segment(source, node.args[1])
@@ -98,7 +103,8 @@ def convert_code(source: str, where: str = "") -> str:
             ast.parse(new)
         except SyntaxError:
             new = f"{STORE}[{key}] = ({value})"
-        source = source[:start] + new + source[end:]
+        encoded = encoded[:start] + new.encode("utf-8") + encoded[end:]
+    source = encoded.decode("utf-8")
     ast.parse(source)
     if re.search(r"\bglue\b", IMPORT.sub("", source).replace(IMPORT_NEW, "")):
         leftover = [ln for ln in source.splitlines() if re.search(r"\bglue\b", ln)]
