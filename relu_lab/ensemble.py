@@ -317,8 +317,8 @@ def train_seeds(
 
     seed_list = _check_seeds(seeds)
     template = build(seed_list[0])  # validates the network's arguments
-    widths = [m.in_features for m in template.modules() if isinstance(m, nn.Linear)]
-    widths.append([m for m in template.modules() if isinstance(m, nn.Linear)][-1].out_features)
+    linears = [m for m in template.modules() if isinstance(m, nn.Linear)]
+    widths = [m.in_features for m in linears] + [linears[-1].out_features]
     for name, d in (("data", data), ("test_data", test_data)):
         if isinstance(d, Dataset) and d.n_features != widths[0]:
             raise ValueError(f"{name} has {d.n_features} features but sizes[0] is {widths[0]}")
