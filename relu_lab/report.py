@@ -15,6 +15,12 @@ The book prints every such number in one marked form, ``≈0.844``, made by
   ``assert`` statements check the claims themselves, with margins taken from the spread
   over seeds.
 
+A count of seeds (or of training starts) is machine-dependent too, but "≈3 of 5 seeds"
+reads badly: :func:`seed_count` prints it plainly, ``"3 of 5 seeds"``, and that phrase
+(a count, "of", a total, "seeds" or "starts") is itself the marked form: the unpinned
+sanitizer masks the count and keeps the total. Negative numbers are printed with a true
+minus sign, ``≈−0.5``, as in the prose.
+
 Introduced with the second edition (chapters 5 to 11); :func:`median_range` and
 :func:`paired` summarise several seeds, as the book does for every training result.
 """
@@ -30,10 +36,12 @@ import numpy as np
 
 from relu_lab._validation import as_float_array
 
-__all__ = ["MARK", "measured", "median_range", "Paired", "paired"]
+__all__ = ["MARK", "MINUS", "measured", "median_range", "seed_count", "Paired", "paired"]
 
 #: The prefix that marks a machine-dependent number in printed output and in the prose.
 MARK = "≈"
+#: The minus sign of printed numbers (U+2212, as in the prose), not the hyphen "-".
+MINUS = "\u2212"
 
 
 def _check_spec(spec: object) -> str:
@@ -68,13 +76,41 @@ def measured(value: float, spec: str = ".3g") -> str:
     '≈0.844'
     >>> measured(0.84375, ".0%")
     '≈84%'
+    >>> measured(-0.5, ".1f")       # a true minus sign
+    '≈−0.5'
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
         else:
             raise TypeError(f"value must be a real number, got {type(value).__name__}")
-    return MARK + format(float(value), _check_spec(spec))
+    text = format(float(value), _check_spec(spec))
+    return MARK + (MINUS + text[1:] if text.startswith("-") else text)
+
+
+def seed_count(count: int, total: int, noun: str = "seeds") -> str:
+    """How many of ``total`` seeds (or starts) something happened on: ``"3 of 5 seeds"``.
+
+    The count comes out of training, so it may differ on another machine. The phrase is
+    its own mark: the unpinned sanitizer masks the count in "N of M seeds" and
+    "N of M starts" (``tests/nbval_sanitize_unpinned.cfg``), where a ≈ on a count would
+    read as if the count were approximate.
+
+    Examples
+    --------
+    >>> seed_count(3, 5)
+    '3 of 5 seeds'
+    >>> seed_count(10, 10, "starts")
+    '10 of 10 starts'
+    """
+    for name, value in (("count", count), ("total", total)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not 0 <= count <= total:
+        raise ValueError(f"count must be between 0 and total ({total}), got {count}")
+    if noun not in ("seeds", "starts"):
+        raise ValueError(f"noun must be 'seeds' or 'starts' (the words the sanitizer knows), got {noun!r}")
+    return f"{int(count)} of {int(total)} {noun}"
 
 
 def _seed_values(values: object, name: str) -> np.ndarray:
@@ -87,17 +123,22 @@ def _seed_values(values: object, name: str) -> np.ndarray:
 def median_range(values: Sequence[float], spec: str = ".3g") -> str:
     """The median of ``values`` and their range, all marked: ``"≈84% (≈78% to ≈87%)"``.
 
-    The book's summary of one quantity measured over several seeds.
+    The book's summary of one quantity measured over several seeds. When every seed
+    prints the same at this precision, it says so instead of a range of one value.
 
     Examples
     --------
     >>> median_range([0.80, 0.84, 0.87], ".0%")
     '≈84% (≈80% to ≈87%)'
+    >>> median_range([0.091, 0.094, 0.089], ".0%")
+    '≈9% on every seed'
     """
     arr = _seed_values(values, "values")
     spec = _check_spec(spec)
-    return (f"{measured(float(np.median(arr)), spec)} "
-            f"({measured(float(arr.min()), spec)} to {measured(float(arr.max()), spec)})")
+    low, mid, high = (measured(float(v), spec) for v in (arr.min(), np.median(arr), arr.max()))
+    if low == high:
+        return f"{mid} on every seed"
+    return f"{mid} ({low} to {high})"
 
 
 @dataclass(frozen=True)
@@ -140,17 +181,17 @@ class Paired:
     def describe(self, spec: str = ".3g") -> str:
         """One line: median difference, range, and on how many seeds ``a`` was larger.
 
-        Every measured number is marked, the count of seeds too (it can change from one
-        machine to another); the number of seeds compared is exact.
+        Every measured number is marked; the count of seeds is printed by
+        :func:`seed_count` (it too can change from one machine to another).
 
         Examples
         --------
         >>> paired([0.9, 0.8, 0.85], [0.7, 0.75, 0.86]).describe(".2f")
-        'median ≈0.05 (≈-0.01 to ≈0.20), larger on ≈2 of 3 seeds'
+        'median ≈0.05 (≈−0.01 to ≈0.20), larger on 2 of 3 seeds'
         """
         return (f"median {measured(self.median, spec)} "
                 f"({measured(self.low, spec)} to {measured(self.high, spec)}), "
-                f"larger on {measured(self.wins, '.0f')} of {self.seeds} seeds")
+                f"larger on {seed_count(self.wins, self.seeds)}")
 
     def points(self, *, every: bool = False) -> str:
         """One line for a gap between two fractions, in percentage points.
@@ -158,8 +199,8 @@ class Paired:
         Parameters
         ----------
         every : bool
-            Say "on every seed" (unmarked: the chapter asserts it) instead of the marked
-            count of seeds on which ``a`` was higher. Raises ``ValueError`` if ``a`` was
+            Say "on every seed" (the chapter asserts it) instead of the count of seeds
+            on which ``a`` was higher. Raises ``ValueError`` if ``a`` was
             not higher on every seed, so the words never say more than the numbers.
 
         Examples
@@ -167,7 +208,7 @@ class Paired:
         >>> paired([0.5, 0.4, 0.6], [0.2, 0.3, 0.25]).points(every=True)
         '≈30 percentage points (median; ≈10 to ≈35), on every seed'
         >>> paired([0.5, 0.2], [0.2, 0.3]).points()
-        '≈10 percentage points (median; ≈-10 to ≈30), higher on ≈1 of 2 seeds'
+        '≈10 percentage points (median; ≈−10 to ≈30), higher on 1 of 2 seeds'
         """
         if not isinstance(every, bool):
             raise TypeError(f"every must be a bool, got {type(every).__name__}")
@@ -176,7 +217,7 @@ class Paired:
                              f"{self.seeds} seeds")
         d = 100 * self.differences
         seeds = ("on every seed" if every else
-                 f"higher on {measured(self.wins, '.0f')} of {self.seeds} seeds")
+                 f"higher on {seed_count(self.wins, self.seeds)}")
         return (f"{measured(float(np.median(d)), '.0f')} percentage points (median; "
                 f"{measured(float(d.min()), '.0f')} to {measured(float(d.max()), '.0f')}), "
                 f"{seeds}")

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relu_lab.report import MARK, measured, median_range, paired
+from relu_lab.report import MARK, MINUS, measured, median_range, paired, seed_count
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +29,24 @@ def _sanitize(text):
 def test_every_measured_number_is_masked_whole_by_the_unpinned_sanitizer(value, spec):
     line = f"He: median {measured(value, spec)} over 5 seeds"
     assert _sanitize(line) == f"He: median {MARK}# over 5 seeds"
+
+
+def test_negative_numbers_carry_a_true_minus_sign():
+    assert measured(-0.5, ".1f") == f"{MARK}{MINUS}0.5" and measured(-float("inf"), ".1f") == "≈−inf"
+    assert measured(1e-5, ".0e") == "≈1e-05"  # the exponent's sign is Python's
+
+
+def test_seed_counts_read_plainly_and_only_the_count_is_masked():
+    assert seed_count(3, 5) == "3 of 5 seeds" and seed_count(10, 10, "starts") == "10 of 10 starts"
+    assert seed_count(np.int64(2), 5) == "2 of 5 seeds"
+    assert _sanitize(f"higher on {seed_count(4, 5)}; 10 of 10 starts") == "higher on # of 5 seeds; # of 10 starts"
+    assert _sanitize("layers 1 of 5 are wide") == "layers 1 of 5 are wide"
+    with pytest.raises(ValueError, match="count must be between 0 and total"):
+        seed_count(6, 5)
+    with pytest.raises(TypeError, match="count must be an int"):
+        seed_count(2.0, 5)
+    with pytest.raises(ValueError, match="noun must be"):
+        seed_count(1, 5, "runs")
 
 
 def test_unmarked_numbers_are_left_alone():
@@ -62,6 +80,7 @@ def test_measured_rejects_bad_specs():
 
 def test_median_range():
     assert median_range([0.87, 0.80, 0.84], ".0%") == "≈84% (≈80% to ≈87%)"
+    assert median_range([0.091, 0.094], ".0%") == "≈9% on every seed"  # not "≈9% (≈9% to ≈9%)"
     assert median_range([1.0, 2.0], ".1f") == "≈1.5 (≈1.0 to ≈2.0)"
     with pytest.raises(ValueError, match="values must be a non-empty 1-D"):
         median_range([], ".1f")
@@ -75,7 +94,7 @@ def test_paired_differences_follow_the_seed_order():
     assert (p.wins, p.seeds) == (2, 3)
     assert p.low == pytest.approx(-0.01) and p.high == pytest.approx(0.06)
     assert p.median == pytest.approx(0.04)
-    assert p.describe(".2f") == "median ≈0.04 (≈-0.01 to ≈0.06), larger on ≈2 of 3 seeds"
+    assert p.describe(".2f") == "median ≈0.04 (≈−0.01 to ≈0.06), larger on 2 of 3 seeds"
 
 
 def test_paired_rejects_unequal_or_non_finite_inputs():
@@ -90,7 +109,7 @@ def test_paired_rejects_unequal_or_non_finite_inputs():
 def test_points_reads_a_gap_between_fractions_in_percentage_points():
     p = paired([0.50, 0.42, 0.61], [0.20, 0.30, 0.25])
     assert p.points() == ("≈30 percentage points (median; ≈12 to ≈36), "
-                          "higher on ≈3 of 3 seeds")
+                          "higher on 3 of 3 seeds")
     assert p.points(every=True).endswith("), on every seed")
 
 
