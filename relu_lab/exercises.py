@@ -329,6 +329,59 @@ def _check_linear_collapse(fn: Callable[..., Any], name: str) -> tuple[int, list
     return len(shapes), notes
 
 
+
+def _check_clip_by_norm(fn: Callable[..., Any], name: str) -> tuple[int, list[str]]:
+    """Clipping by the gradient's norm, as torch.nn.utils.clip_grad_norm_ does (chapter 6)."""
+    rng = np.random.default_rng(6)
+    notes: list[str] = []
+    cases = [("a short gradient", rng.standard_normal(5) * 0.1, 1.0),
+             ("a long gradient", rng.standard_normal(8) * 10, 1.0),
+             ("a long gradient, max_norm 5", rng.standard_normal(100) * 3, 5.0),
+             ("a gradient exactly at max_norm", np.array([3.0, 4.0]), 5.0),
+             ("the zero gradient", np.zeros(4), 1.0),
+             ("a gradient with one huge entry", np.array([1e6, 1.0, -1.0]), 2.0)]
+    for label, g, max_norm in cases:
+        original = g.copy()
+        out, w = _call(fn, f"{label} (max_norm={_fmt(max_norm)})", g, max_norm)
+        notes += w
+        try:
+            got = np.asarray(out, dtype=float)
+        except (TypeError, ValueError):
+            raise _Fail(f"for {label} your {name} returns {type(out).__name__}; expected an array.") from None
+        if not np.array_equal(g, original):
+            notes.append("your function changed the array it was given; return a new one "
+                         "(clip_grad_norm_ works in place, but this exercise asks for a copy).")
+        norm = float(np.linalg.norm(original))
+        expected = original * (max_norm / norm) if norm > max_norm else original
+        if got.shape != original.shape:
+            raise _Fail(f"for {label} your {name} returns shape {got.shape}; expected {original.shape}: "
+                        "clipping changes the length of the gradient, not its shape.")
+        if np.allclose(got, expected, rtol=1e-5, atol=1e-12):
+            continue
+        hint = ""
+        if np.isnan(got).any() and norm == 0:
+            hint = " The zero gradient has norm 0: it is short, so return it unchanged (no division by 0)."
+        elif np.allclose(got, np.clip(original, -max_norm, max_norm)):
+            hint = (" That clips each entry on its own (clipping by value), which turns the gradient's "
+                    "direction; scale the whole vector instead, g * max_norm / ||g||.")
+        elif norm <= max_norm and math.isclose(float(np.linalg.norm(got)), max_norm, rel_tol=1e-5):
+            hint = " Only a gradient longer than max_norm is scaled down; a shorter one passes unchanged."
+        elif norm > max_norm:
+            hint = (f" Its norm is {_fmt(np.linalg.norm(got))}; after clipping it should be max_norm = "
+                    f"{_fmt(max_norm)}, pointing the same way: g * max_norm / ||g||, with ||g|| = "
+                    "np.linalg.norm(g).")
+        raise _Fail(f"for {label} (norm {_fmt(norm)}, max_norm {_fmt(max_norm)}) your {name} returns "
+                    f"{_fmt_vec(got)}, expected {_fmt_vec(expected)}.{hint} See chapter 6, 'Exploding "
+                    "gradients and gradient clipping'.")
+    return len(cases), notes
+
+
+def _fmt_vec(v: np.ndarray) -> str:
+    """A short vector as a learner would write it, the first few entries of a long one."""
+    items = ", ".join(_fmt(x) for x in v.ravel()[:4])
+    return f"[{items}{', ...' if v.size > 4 else ''}]"
+
+
 # ---------------------------------------------------------------- registry
 
 _SEE3 = "chapter 3, 'NumPy against PyTorch, on the awkward inputs'"
@@ -362,6 +415,7 @@ _EXERCISES: dict[str, Callable[[Callable[..., Any], str], tuple[int, list[str]]]
     "dead_units": _check_dead_units,
     "he_std": _check_he_std,
     "linear_collapse": _check_linear_collapse,
+    "clip_by_norm": _check_clip_by_norm,
 }
 
 

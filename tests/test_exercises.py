@@ -27,6 +27,7 @@ CORRECT = {
     "dead_units": lambda acts: np.all(acts == 0, axis=0),
     "he_std": lambda fan_in: math.sqrt(2 / fan_in),
     "linear_collapse": lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1 + b2),
+    "clip_by_norm": lambda g, max_norm: g * min(1.0, max_norm / max(np.linalg.norm(g), 1e-300)),
 }
 
 
@@ -81,6 +82,11 @@ WRONG = [
     ("linear_collapse", lambda W1, b1, W2, b2: (W2 @ W1, b2), ["b = W2 @ b1 + b2"]),
     ("linear_collapse", lambda W1, b1, W2, b2: (W1.T @ W2.T, b2), ["shape"]),
     ("linear_collapse", lambda W1, b1, W2, b2: W2 @ W1, ["return a pair (W, b)"]),
+    ("clip_by_norm", lambda g, m: np.clip(g, -m, m), ["clipping by value"]),
+    ("clip_by_norm", lambda g, m: g * m / np.linalg.norm(g), ["a short gradient", "passes unchanged"]),
+    ("clip_by_norm", lambda g, m: g / np.linalg.norm(g) * min(np.linalg.norm(g), m),
+     ["the zero gradient", "no division by 0"]),
+    ("clip_by_norm", lambda g, m: g / np.linalg.norm(g) if np.linalg.norm(g) > m else g, ["should be max_norm"]),
 ]
 
 
