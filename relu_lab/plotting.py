@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import pickle
 from collections.abc import Callable, Sequence
 
@@ -30,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 __all__ = ["COLORS", "ACTIVATION_COLORS", "DARK_PAGE", "DARK_INK", "use_style", "dark_twin",
            "plot_with_derivative"]
@@ -67,13 +69,18 @@ DARK_PAGE: str = "#14181e"
 DARK_INK: str = "#e3e5e8"
 #: Metadata key of an image/png output that holds its dark twin (base64 PNG).
 DARK_TWIN_KEY = "relu_lab_dark_twin"
+#: Set to "1" by the book build: :func:`use_style` then attaches dark twins.
+DARK_TWINS_ENV = "RELU_LAB_DARK_TWINS"
 
 
 def use_style() -> None:
     """Apply the book's matplotlib style (palette, sizes, grid, no top/right spines).
 
-    Inside IPython (a notebook), also attach a dark twin to every figure shown; see
-    :func:`dark_twin`.
+    Inside IPython (a notebook) during the book build, also attach a dark twin to every
+    figure shown; see :func:`dark_twin`. The build says so with the environment variable
+    :data:`DARK_TWINS_ENV` (``book/_ext/dark_figures.py`` sets it for the kernels the
+    build starts). Elsewhere (a learner's JupyterLab, nbval, ``make execute``) nobody
+    shows the twin, and drawing each figure a second time would only cost time.
 
     Examples
     --------
@@ -98,7 +105,8 @@ def use_style() -> None:
         "lines.linewidth": 2.0,
         "font.size": 10,
     })
-    _attach_dark_twins()
+    if os.environ.get(DARK_TWINS_ENV) == "1":
+        _attach_dark_twins()
 
 
 def _dark_rgba(rgba: np.ndarray) -> np.ndarray:
@@ -148,13 +156,27 @@ def _recolour(fig: Figure) -> None:
     fig.patch.set_facecolor(DARK_PAGE)
 
 
-def dark_twin(fig: Figure, **savefig_kwargs) -> bytes | None:
+def dark_twin(fig: Figure, *, bbox_inches: str | Bbox | None = None, laid_out: bool = False,
+              **savefig_kwargs) -> bytes | None:
     """``fig`` drawn for a dark page, as PNG bytes; None if it cannot be copied.
 
     The figure itself is not changed: a copy (by pickling) is recoloured. Greys,
     black and white are mirrored between :data:`DARK_PAGE` and :data:`DARK_INK`;
     colours keep their hue and lightness (Okabe & Ito's palette keeps a contrast of at
     least 3:1 on the dark page); colour-mapped data is left alone.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    bbox_inches : "tight", a Bbox in inches, or None
+        The part of the figure to draw, as for ``savefig``. Pass the light image's box to
+        get a twin of exactly the same size.
+    laid_out : bool
+        ``fig`` has just been drawn at ``fig.dpi``, so the positions its layout engine
+        computed are current: the twin keeps them instead of running the layout again
+        (recolouring moves nothing), which halves the cost of a constrained-layout figure.
+    **savefig_kwargs
+        Passed to ``savefig`` (``dpi`` defaults to ``fig.dpi``).
 
     Examples
     --------
@@ -167,14 +189,21 @@ def dark_twin(fig: Figure, **savefig_kwargs) -> bytes | None:
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(laid_out, bool):
+        raise TypeError(f"laid_out must be a bool, got {type(laid_out).__name__}")
     try:
         twin = pickle.loads(pickle.dumps(fig))
     except (pickle.PicklingError, AttributeError, TypeError):
         return None  # e.g. a lambda formatter: the book shows the light figure
+    if laid_out:
+        try:
+            twin.set_layout_engine("none")
+        except RuntimeError:  # a colorbar made under constrained layout: lay out again
+            pass
     _recolour(twin)
     buffer = io.BytesIO()
     savefig_kwargs = {"dpi": fig.dpi, **savefig_kwargs}
-    twin.savefig(buffer, format="png", facecolor=DARK_PAGE, **savefig_kwargs)
+    twin.savefig(buffer, format="png", facecolor=DARK_PAGE, bbox_inches=bbox_inches, **savefig_kwargs)
     plt.close(twin)
     return buffer.getvalue()
 
@@ -194,11 +223,13 @@ def _attach_dark_twins() -> None:
     plt.switch_backend(mpl.get_backend())
 
     def png_with_twin(fig: Figure):
-        kwargs = {"bbox_inches": "tight"}
-        light = print_figure(fig, "png", base64=True, **kwargs)
+        light = print_figure(fig, "png", base64=True, bbox_inches="tight")
         if light is None:  # an empty figure
             return None
-        twin = dark_twin(fig, **kwargs)
+        # The light image was just drawn at fig.dpi: its layout is current, and its box
+        # is the tight box of the figure as it stands (padded as savefig pads it).
+        box = fig.get_tightbbox().padded(mpl.rcParams["savefig.pad_inches"])
+        twin = dark_twin(fig, bbox_inches=box, laid_out=True)
         if twin is None:
             return light
         return light, {DARK_TWIN_KEY: base64.b64encode(twin).decode("ascii")}

@@ -89,3 +89,43 @@ def test_the_book_renders_both_images_when_there_is_a_twin():
 def test_the_book_leaves_other_outputs_to_myst_nb():
     assert DarkTwins.handle_mime(FakeRenderer(), mime(), False) is None
     assert DarkTwins.handle_mime(FakeRenderer(), mime("text/plain"), False) is None
+
+
+@pytest.fixture
+def shell():
+    """An IPython shell that shows figures as the notebooks' inline backend does."""
+    from IPython.core.interactiveshell import InteractiveShell
+    sh = InteractiveShell.instance()
+    yield sh
+    sh.display_formatter.formatters["image/png"].pop(matplotlib.figure.Figure, None)
+    InteractiveShell.clear_instance()
+
+
+def constrained_figure():
+    fig, axes = plt.subplots(1, 2, figsize=(6, 2.5), layout="constrained")
+    for ax in axes:
+        ax.plot([0, 1], [0, 1], color="black", label="a line")
+        ax.set(xlabel="x", title="a title")
+        ax.legend()
+    return fig
+
+
+@pytest.mark.parametrize("env, twinned", [("1", True), (None, False)])
+def test_twins_are_drawn_only_for_the_book_build(shell, monkeypatch, env, twinned):
+    from relu_lab.plotting import DARK_TWINS_ENV, use_style
+    if env is None:
+        monkeypatch.delenv(DARK_TWINS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(DARK_TWINS_ENV, env)
+    use_style()
+    fig = constrained_figure()
+    out = shell.display_formatter.formatters["image/png"](fig)
+    plt.close(fig)
+    if not twinned:  # a learner's Lab, nbval, make execute: the light image only
+        assert out is None or isinstance(out, (str, bytes))
+        return
+    light, metadata = out
+    light_png, dark_png = (base64.b64decode(x) for x in (light, metadata[DARK_TWIN_KEY]))
+    # the twin keeps the light image's layout and box: the same size, pixel for pixel
+    assert pixels(light_png).shape == pixels(dark_png).shape
+    assert close_to(DARK_PAGE, pixels(dark_png)[2, 2]) and close_to("white", pixels(light_png)[2, 2])

@@ -8,7 +8,8 @@ jupyter-cache function, working directory, timeout and cache record), and stores
 result in `_build/.jupyter_cache`, where the build then finds it and only renders.
 Each notebook runs with the extra cell that evaluates its prose's ``{eval}`` expressions,
 as the build's own executions do (``tests/tools/evals.py``), so that the build finds it.
-Nothing else changes: a notebook already cached is skipped, and a notebook that fails
+Its kernels draw the figures' dark twins, as the build's do
+(``book/_ext/dark_figures.py``). Nothing else changes: a notebook already cached is skipped, and a notebook that fails
 is not cached, so the build executes it again itself and reports the error as usual.
 `make book` and `make test` call this before `jupyter-book build`.
 """
@@ -26,6 +27,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 from jupyter_cache.executors.utils import single_nb_execution
 
+from relu_lab.plotting import DARK_TWINS_ENV
 from tests.tools.evals import with_eval_cell
 from tests.tools.kernels import use_ipc_transport
 
@@ -74,4 +76,5 @@ def main(args: list[str]) -> int:
 
 if __name__ == "__main__":
     use_ipc_transport()
+    os.environ[DARK_TWINS_ENV] = "1"  # as the build sets it (book/_ext/dark_figures.py)
     sys.exit(main(sys.argv[1:]))
