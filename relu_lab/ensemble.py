@@ -246,6 +246,7 @@ def train_seeds(
     device: str | torch.device = "cpu",
     test_data: Dataset | None = None,
     track_dead: bool = True,
+    score_epochs: bool = True,
     on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
 ) -> SeedRuns:
     """Train ``mlp(sizes, activation, init, bias=bias, seed=s)`` for every seed ``s`` at once.
@@ -286,6 +287,13 @@ def train_seeds(
         As for :func:`relu_lab.training.train`; ``track_dead`` records, per seed, the
         fraction of hidden units that are zero on every training example (the
         definition of :func:`relu_lab.sparsity.dead_fraction`).
+    score_epochs : bool, default True
+        Score every seed's network on the whole training data (and ``test_data``) after
+        every epoch, as ``train`` does. With False they are scored only before and after
+        training, and the epochs in between hold NaN in the histories (and in
+        :meth:`SeedRuns.curves`); :meth:`SeedRuns.final` is unchanged. On the book's
+        networks the scoring is about a fifth of a run: skip it when only the trained
+        networks or the final numbers are used.
     on_epoch : callable, optional
         Called with the tuple of per-seed networks (``nn.Sequential`` built by ``mlp``,
         in evaluation mode, holding the current weights) once before training and after
@@ -330,7 +338,7 @@ def train_seeds(
         _check_stackable(activations[0], widths[1])
     return train_models(build, data=data, seeds=seed_list, epochs=epochs, lr=lr, batch_size=batch_size,
                         optimizer=optimizer, momentum=momentum, device=device, test_data=test_data,
-                        track_dead=track_dead, on_epoch=on_epoch)
+                        track_dead=track_dead, score_epochs=score_epochs, on_epoch=on_epoch)
 
 
 def _activation_modules(model: nn.Module) -> list[nn.Module]:
@@ -352,6 +360,7 @@ def train_models(
     device: str | torch.device = "cpu",
     test_data: Dataset | None = None,
     track_dead: bool = True,
+    score_epochs: bool = True,
     on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
 ) -> SeedRuns:
     """Train ``build(s)`` for every seed ``s`` at once, as :func:`train_seeds` trains an mlp.
@@ -371,7 +380,7 @@ def train_models(
     ----------
     build : callable
         ``build(seed)`` returns a fresh network for that seed.
-    data, seeds, epochs, lr, batch_size, optimizer, momentum, device, test_data, track_dead, on_epoch
+    data, seeds, epochs, lr, batch_size, optimizer, momentum, device, test_data, track_dead, score_epochs, on_epoch
         As for :func:`train_seeds`.
 
     Returns
@@ -399,6 +408,8 @@ def train_models(
         raise TypeError(f"test_data.X must have the dtype of data.X ({data.X.dtype}), got {test_data.X.dtype}")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    if not isinstance(score_epochs, bool):
+        raise TypeError(f"score_epochs must be a bool, got {type(score_epochs).__name__}")
     if on_epoch is not None and not callable(on_epoch):
         raise TypeError(f"on_epoch must be a callable taking the tuple of models, got {type(on_epoch).__name__}")
     dev = _device(device)
@@ -421,6 +432,17 @@ def train_models(
     n, K = len(data), len(seed_list)
     generators = [torch.Generator().manual_seed(s) for s in seed_list]
     histories = tuple(History() for _ in seed_list)
+
+    def skip() -> None:  # an epoch left unscored (score_epochs=False)
+        for history in histories:
+            for values in (history.loss, history.accuracy,
+                           history.test_accuracy if test_data is not None else None,
+                           history.dead_fraction if track_dead else None):
+                if values is not None:
+                    values.append(float("nan"))
+        if on_epoch is not None:
+            net.copy_to_models()
+            on_epoch(models)
 
     def record() -> None:
         # Each seed's network, materialised, on the whole data: the numbers train records,
@@ -450,7 +472,7 @@ def train_models(
             on_epoch(models)
 
     record()
-    for _ in range(epochs):
+    for epoch in range(1, epochs + 1):
         order = torch.cat([torch.randperm(n, generator=g) for g in generators]).to(dev)
         # each seed's training data in its own order for this epoch, gathered at once:
         # seed k's minibatch is then the view X_epoch[k, start:start + batch_size]
@@ -463,6 +485,9 @@ def train_models(
             loss = F.cross_entropy(out.flatten(0, 1), y_batch.flatten(), reduction="sum") / y_batch.shape[1]
             loss.backward()
             opt.step()
-        record()
+        if score_epochs or epoch == epochs:
+            record()
+        else:
+            skip()
     net.copy_to_models()
     return SeedRuns(seed_list, histories, models)

@@ -171,6 +171,26 @@ def test_on_epoch_sees_every_seed_in_eval_mode(split64):
     assert seen[0][0]["prelu1"].tolist() == [0.25]
 
 
+
+def test_score_epochs_false_scores_only_the_ends_and_trains_the_same(split64):
+    train_set, test_set = split64
+    kw = dict(data=train_set, seeds=[0, 1], epochs=3, lr=0.05, momentum=0.9, test_data=test_set)
+    every = train_seeds([64, 16, 10], **kw)
+    seen = []
+    ends = train_seeds([64, 16, 10], score_epochs=False, on_epoch=lambda models: seen.append(1), **kw)
+    assert len(seen) == 4  # on_epoch is still called before training and after every epoch
+    for a, b in zip(every.models, ends.models):  # scoring does not touch the training
+        for p, q in zip(a.parameters(), b.parameters()):
+            assert torch.equal(p, q)
+    for metric in ("loss", "accuracy", "test_accuracy", "dead_fraction"):
+        got, full = ends.curves(metric), every.curves(metric)
+        assert np.isnan(got[:, 1:-1]).all()
+        np.testing.assert_array_equal(got[:, [0, -1]], full[:, [0, -1]])
+        np.testing.assert_array_equal(ends.final(metric), every.final(metric))
+    assert ends.histories[0].epochs == 3
+    with pytest.raises(TypeError, match="score_epochs must be a bool"):
+        train_seeds([64, 16, 10], data=train_set, epochs=1, score_epochs="no")
+
 def test_statistics(split):
     train_set, test_set = split
     runs = train_seeds([64, 16, 10], data=train_set, seeds=range(3), epochs=4, lr=0.05, momentum=0.9,
