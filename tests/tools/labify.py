@@ -149,14 +149,16 @@ CITE = re.compile(r"\{cite:(t|p)\}`([^`{}]+)`")
 
 def bibliography(path: Path | None = None) -> dict[str, tuple[str, str]]:
     """``{key: (authors, year)}`` from ``book/references.bib``: "Saxe et al.", "2014"."""
+    from pybtex.backends.plaintext import Backend
     from pybtex.database import parse_file
     from pybtex.richtext import Text
 
     path = path or Path(__file__).resolve().parents[2] / "book" / "references.bib"
     found = {}
+    plain = Backend()  # render_as("text") would look the backend up, over every package, per name
     for key, entry in parse_file(str(path)).entries.items():
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [Text.from_latex(" ".join(p.prelast_names + p.last_names)).render_as("text")
+        names = [Text.from_latex(" ".join(p.prelast_names + p.last_names)).render(plain)
                  for p in people]
         who = (names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2
                else f"{names[0]} et al." if names else key)
