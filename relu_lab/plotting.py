@@ -78,7 +78,7 @@ def use_style() -> None:
 
     Inside IPython (a notebook) during the book build, also attach a dark twin to every
     figure shown; see :func:`dark_twin`. The build says so with the environment variable
-    :data:`DARK_TWINS_ENV` (``book/_ext/dark_figures.py`` sets it for the kernels the
+    ``RELU_LAB_DARK_TWINS`` (``book/_ext/dark_figures.py`` sets it for the kernels the
     build starts). Elsewhere (a learner's JupyterLab, nbval, ``make execute``) nobody
     shows the twin, and drawing each figure a second time would only cost time.
 
