@@ -78,13 +78,18 @@ def measured(value: float, spec: str = ".3g") -> str:
     '≈84%'
     >>> measured(-0.5, ".1f")       # a true minus sign
     '≈−0.5'
+    >>> measured(-0.004, ".2f")     # rounds to 0: no sign
+    '≈0.00'
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
         else:
             raise TypeError(f"value must be a real number, got {type(value).__name__}")
-    text = format(float(value), _check_spec(spec))
+    value = float(value)
+    text = format(value, _check_spec(spec))
+    if text.startswith("-") and math.isfinite(value) and not any(d in "123456789" for d in text.split("e")[0]):
+        text = text[1:]  # a small negative number that rounds to 0 prints as 0, not −0
     return MARK + (MINUS + text[1:] if text.startswith("-") else text)
 
 

@@ -34,6 +34,8 @@ def test_every_measured_number_is_masked_whole_by_the_unpinned_sanitizer(value, 
 def test_negative_numbers_carry_a_true_minus_sign():
     assert measured(-0.5, ".1f") == f"{MARK}{MINUS}0.5" and measured(-float("inf"), ".1f") == "≈−inf"
     assert measured(1e-5, ".0e") == "≈1e-05"  # the exponent's sign is Python's
+    assert measured(-0.004, ".0%") == "≈0%" and measured(-0.0, ".1f") == "≈0.0"  # no "≈−0"
+    assert measured(-4e-7, ".1e") == "≈−4.0e-07"
 
 
 def test_seed_counts_read_plainly_and_only_the_count_is_masked():
