@@ -6,6 +6,15 @@ local user could connect to it. Over IPC the kernel listens on Unix sockets inst
 in a directory that only this user can open (``tempfile.mkdtemp`` makes it mode 0700), so
 the warning's cause is gone rather than its message hidden.
 
+The same call stops one more line of noise at its cause. jupyter_client 8 interrupts
+every kernel (SIGINT) before it asks it to shut down, in case it is still running code;
+an idle ipykernel 7 that the signal reaches while it handles a message logs ``ERROR |
+KeyboardInterrupt caught in kernel``, on about one chapter in three. Our tools shut a
+kernel down when its notebook has finished, so the interrupt is skipped there; a kernel
+that is still busy does not answer the shutdown request and is stopped with SIGTERM, then
+SIGKILL, as before. (nbclient's interrupt of a cell that runs past its timeout, the
+grader's, is a separate call and still happens.)
+
 Every tool that starts kernels calls :func:`use_ipc_transport` first: ``prewarm`` and
 ``execute`` directly, the book build by loading this module as a Sphinx extension
 (``local_extensions`` in ``_config.yml``), and nbval as a pytest plugin
@@ -44,6 +53,15 @@ def use_ipc_transport() -> None:
         original_init(self, *args, **kwargs)
 
     KernelManager.__init__ = __init__
+
+    original_interrupt = KernelManager._async_interrupt_kernel
+
+    async def _async_interrupt_kernel(self):
+        if getattr(self, "shutting_down", False):
+            return  # the shutdown request follows; see the module's docstring
+        await original_interrupt(self)
+
+    KernelManager._async_interrupt_kernel = _async_interrupt_kernel
     _applied = True
 
 
