@@ -17,7 +17,7 @@ The book prints every such number in one marked form, ``≈0.844``, made by
 
 A count of seeds (or of training starts) is machine-dependent too, but "≈3 of 5 seeds"
 reads badly: :func:`seed_count` prints it plainly, ``"3 of 5 seeds"``, and that phrase
-(a count, "of", a total, "seeds" or "starts") is itself the marked form: the unpinned
+(a count, "of", a total, "seeds", "starts" or "runs") is itself the marked form: the unpinned
 sanitizer masks the count and keeps the total. Negative numbers are printed with a true
 minus sign, ``≈−0.5``, as in the prose.
 
@@ -94,11 +94,11 @@ def measured(value: float, spec: str = ".3g") -> str:
 
 
 def seed_count(count: int, total: int, noun: str = "seeds") -> str:
-    """How many of ``total`` seeds (or starts) something happened on: ``"3 of 5 seeds"``.
+    """How many of ``total`` seeds (starts, runs) something happened on: ``"3 of 5 seeds"``.
 
     The count comes out of training, so it may differ on another machine. The phrase is
-    its own mark: the unpinned sanitizer masks the count in "N of M seeds" and
-    "N of M starts" (``tests/nbval_sanitize_unpinned.cfg``), where a ≈ on a count would
+    its own mark: the unpinned sanitizer masks the count in "N of M seeds", "N of M
+    starts" and "N of M runs" (``tests/nbval_sanitize_unpinned.cfg``), where a ≈ on a count would
     read as if the count were approximate.
 
     Examples
@@ -113,8 +113,8 @@ def seed_count(count: int, total: int, noun: str = "seeds") -> str:
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if not 0 <= count <= total:
         raise ValueError(f"count must be between 0 and total ({total}), got {count}")
-    if noun not in ("seeds", "starts"):
-        raise ValueError(f"noun must be 'seeds' or 'starts' (the words the sanitizer knows), got {noun!r}")
+    if noun not in ("seeds", "starts", "runs"):
+        raise ValueError(f"noun must be 'seeds', 'starts' or 'runs' (the words the sanitizer knows), got {noun!r}")
     return f"{int(count)} of {int(total)} {noun}"
 
 

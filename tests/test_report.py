@@ -47,8 +47,9 @@ def test_seed_counts_read_plainly_and_only_the_count_is_masked():
         seed_count(6, 5)
     with pytest.raises(TypeError, match="count must be an int"):
         seed_count(2.0, 5)
+    assert _sanitize(seed_count(20, 20, "runs")) == "# of 20 runs"
     with pytest.raises(ValueError, match="noun must be"):
-        seed_count(1, 5, "runs")
+        seed_count(1, 5, "networks")
 
 
 def test_unmarked_numbers_are_left_alone():
