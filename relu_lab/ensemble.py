@@ -246,7 +246,7 @@ def train_seeds(
     device: str | torch.device = "cpu",
     test_data: Dataset | None = None,
     track_dead: bool = True,
-    score_epochs: bool = True,
+    score_epochs: bool | str = True,
     on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
 ) -> SeedRuns:
     """Train ``mlp(sizes, activation, init, bias=bias, seed=s)`` for every seed ``s`` at once.
@@ -287,13 +287,15 @@ def train_seeds(
         As for :func:`relu_lab.training.train`; ``track_dead`` records, per seed, the
         fraction of hidden units that are zero on every training example (the
         definition of :func:`relu_lab.sparsity.dead_fraction`).
-    score_epochs : bool, default True
+    score_epochs : True, False or "test", default True
         Score every seed's network on the whole training data (and ``test_data``) after
         every epoch, as ``train`` does. With False they are scored only before and after
         training, and the epochs in between hold NaN in the histories (and in
-        :meth:`SeedRuns.curves`); :meth:`SeedRuns.final` is unchanged. On the book's
-        networks the scoring is about a fifth of a run: skip it when only the trained
-        networks or the final numbers are used.
+        :meth:`SeedRuns.curves`); :meth:`SeedRuns.final` is unchanged. With ``"test"``,
+        ``test_data`` is scored after every epoch and the training data only before and
+        after training (for test-accuracy curves). On the book's networks the scoring is
+        a fifth to a third of a run: skip what is not used. The training is the same
+        whatever is scored.
     on_epoch : callable, optional
         Called with the tuple of per-seed networks (``nn.Sequential`` built by ``mlp``,
         in evaluation mode, holding the current weights) once before training and after
@@ -360,7 +362,7 @@ def train_models(
     device: str | torch.device = "cpu",
     test_data: Dataset | None = None,
     track_dead: bool = True,
-    score_epochs: bool = True,
+    score_epochs: bool | str = True,
     on_epoch: Callable[[tuple[nn.Sequential, ...]], object] | None = None,
 ) -> SeedRuns:
     """Train ``build(s)`` for every seed ``s`` at once, as :func:`train_seeds` trains an mlp.
@@ -408,8 +410,10 @@ def train_models(
         raise TypeError(f"test_data.X must have the dtype of data.X ({data.X.dtype}), got {test_data.X.dtype}")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
-    if not isinstance(score_epochs, bool):
-        raise TypeError(f"score_epochs must be a bool, got {type(score_epochs).__name__}")
+    if not isinstance(score_epochs, bool) and score_epochs != "test":
+        raise ValueError(f"score_epochs must be True, False or 'test', got {score_epochs!r}")
+    if score_epochs == "test" and test_data is None:
+        raise ValueError("score_epochs='test' scores test_data after every epoch: pass test_data")
     if on_epoch is not None and not callable(on_epoch):
         raise TypeError(f"on_epoch must be a callable taking the tuple of models, got {type(on_epoch).__name__}")
     dev = _device(device)
@@ -433,41 +437,42 @@ def train_models(
     generators = [torch.Generator().manual_seed(s) for s in seed_list]
     histories = tuple(History() for _ in seed_list)
 
-    def skip() -> None:  # an epoch left unscored (score_epochs=False)
-        for history in histories:
-            for values in (history.loss, history.accuracy,
-                           history.test_accuracy if test_data is not None else None,
-                           history.dead_fraction if track_dead else None):
-                if values is not None:
-                    values.append(float("nan"))
-        if on_epoch is not None:
-            net.copy_to_models()
-            on_epoch(models)
-
-    def record() -> None:
+    def record(on_train: bool = True) -> None:
         # Each seed's network, materialised, on the whole data: the numbers train records,
         # computed the way train computes them, one seed at a time (one seed's
-        # activations stay in cache; a Python loop once per epoch costs nothing).
+        # activations stay in cache; a Python loop once per epoch costs nothing). An
+        # epoch left unscored (score_epochs) gets NaN.
         net.copy_to_models()
+        nan = float("nan")
         with torch.no_grad():
             largest: list[torch.Tensor] = []  # per seed and layer, each unit's largest |output|
             for model, history in zip(models, histories):
-                hooks = [m.register_forward_hook(lambda _m, _i, out: largest.append(out.abs().amax(dim=0)))
-                         for m in model.modules() if track_dead and isinstance(m, ACTIVATION_LAYERS)]
-                try:
-                    out = model(X)
-                finally:
-                    for hook in hooks:
-                        hook.remove()
-                history.loss.append(float(F.cross_entropy(out, y)))
-                history.accuracy.append(float((out.argmax(dim=1) == y).float().mean()))
+                if on_train:
+                    hooks = [m.register_forward_hook(lambda _m, _i, out: largest.append(out.abs().amax(dim=0)))
+                             for m in model.modules() if track_dead and isinstance(m, ACTIVATION_LAYERS)]
+                    try:
+                        out = model(X)
+                    finally:
+                        for hook in hooks:
+                            hook.remove()
+                    history.loss.append(float(F.cross_entropy(out, y)))
+                    history.accuracy.append(float((out.argmax(dim=1) == y).float().mean()))
+                else:
+                    history.loss.append(nan)
+                    history.accuracy.append(nan)
                 if test_data is not None:
-                    history.test_accuracy.append(float((model(X_test).argmax(dim=1) == y_test).float().mean()))
+                    history.test_accuracy.append(
+                        float((model(X_test).argmax(dim=1) == y_test).float().mean())
+                        if on_train or score_epochs == "test" else nan)
             if track_dead:  # dead: 0 on every example; counted for all seeds at once
-                units = torch.cat(largest).view(K, -1)
-                n_dead = (units == 0).sum(dim=1).tolist()
-                for history, count in zip(histories, n_dead):
-                    history.dead_fraction.append(count / units.shape[1])  # as sparsity.dead_fraction
+                if on_train:
+                    units = torch.cat(largest).view(K, -1)
+                    n_dead = (units == 0).sum(dim=1).tolist()
+                    for history, count in zip(histories, n_dead):
+                        history.dead_fraction.append(count / units.shape[1])  # as sparsity.dead_fraction
+                else:
+                    for history in histories:
+                        history.dead_fraction.append(nan)
         if on_epoch is not None:
             on_epoch(models)
 
@@ -485,9 +490,6 @@ def train_models(
             loss = F.cross_entropy(out.flatten(0, 1), y_batch.flatten(), reduction="sum") / y_batch.shape[1]
             loss.backward()
             opt.step()
-        if score_epochs or epoch == epochs:
-            record()
-        else:
-            skip()
+        record(on_train=score_epochs is True or epoch == epochs)
     net.copy_to_models()
     return SeedRuns(seed_list, histories, models)

@@ -188,8 +188,14 @@ def test_score_epochs_false_scores_only_the_ends_and_trains_the_same(split64):
         np.testing.assert_array_equal(got[:, [0, -1]], full[:, [0, -1]])
         np.testing.assert_array_equal(ends.final(metric), every.final(metric))
     assert ends.histories[0].epochs == 3
-    with pytest.raises(TypeError, match="score_epochs must be a bool"):
+    test_only = train_seeds([64, 16, 10], score_epochs="test", **kw)  # test curves, training ends
+    np.testing.assert_array_equal(test_only.curves("test_accuracy"), every.curves("test_accuracy"))
+    assert np.isnan(test_only.curves("loss")[:, 1:-1]).all()
+    np.testing.assert_array_equal(test_only.final("dead_fraction"), every.final("dead_fraction"))
+    with pytest.raises(ValueError, match="score_epochs must be True, False or 'test'"):
         train_seeds([64, 16, 10], data=train_set, epochs=1, score_epochs="no")
+    with pytest.raises(ValueError, match="pass test_data"):
+        train_seeds([64, 16, 10], data=train_set, epochs=1, score_epochs="test")
 
 def test_statistics(split):
     train_set, test_set = split
