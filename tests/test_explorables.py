@@ -139,3 +139,18 @@ def test_extension_puts_the_fallback_inside_the_explorable(builder):
     assert [type(p) for p in parts] == [nodes.raw, nodes.image, nodes.raw]
     assert parts[1]["classes"] == ["explorable-fallback"] and parts[1]["alt"] == 'A "line".'
     assert parts[0].astext() + parts[2].astext() == html.replace(FALLBACK_SLOT, "")
+
+
+def test_the_book_renders_the_explorable_html_through_the_entry_point():
+    from importlib.metadata import entry_points
+
+    from myst_nb.core.render import MimeData
+
+    from relu_lab._book import Explorables
+
+    declared = {e.name: e.value for e in entry_points(group="myst_nb.mime_renderers")}
+    assert declared["relu_lab_explorables"] == "relu_lab._book:Explorables"  # pip install -e . declares it
+    html = _make().html()
+    (node,) = Explorables.handle_mime(None, MimeData(MIME, html), False)
+    assert node.astext() == html and node["format"] == "html"
+    assert Explorables.handle_mime(None, MimeData("image/png", "b64"), False) is None

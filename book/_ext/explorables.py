@@ -4,9 +4,8 @@ A chapter displays a `relu_lab.explorables.Explorable`: one output bundle with t
 explorable's HTML under its own mime type (`relu_lab.explorables.MIME`), its static
 fallback as `image/png`, and a caption as `text/plain`. This extension
 
-- renders the HTML (myst-nb's plugin protocol for a mime type, `MimeRenderPlugin`; the
-  book has no installed package to declare the entry point, so the plugin is added to
-  the list myst-nb loads);
+- has the HTML rendered by `relu_lab._book.Explorables`, a myst-nb mime renderer plugin
+  that relu_lab declares through the `myst_nb.mime_renderers` entry point;
 - before myst-nb picks one representation per output, moves the fallback image, which
   myst-nb has already written out like any figure, into the explorable's HTML (at
   `FALLBACK_SLOT`, with the class `explorable-fallback` and the chart's alt text) and
@@ -40,32 +39,6 @@ VENDOR = ["vendor/vega/vega-6.4.0.min.js", "vendor/vega/vega-lite-6.5.0.min.js",
           "vendor/vega/vega-embed-7.3.0.min.js"]
 ALT = re.compile(r'data-fallback-alt="([^"]*)"')
 ROOT_ELEMENT = re.compile(r'<figure class="explorable[ "]')
-
-
-class ExplorablePlugin:
-    """myst-nb mime renderer of `MIME`: the explorable's HTML as a raw node."""
-
-    mime_priority_overrides = ()
-
-    @staticmethod
-    def handle_mime(renderer, data, inline):
-        if data.mime_type != MIME:
-            return None
-        return [nodes.raw(text=data.string, format="html", classes=["output", "text_html"])]
-
-
-def _register_plugin() -> None:
-    from myst_nb.core import render
-
-    if getattr(render.load_mime_renders, "_explorables", False):
-        return
-    original = render.load_mime_renders
-
-    def load_mime_renders():
-        return [*original(), ExplorablePlugin]
-
-    load_mime_renders._explorables = True
-    render.load_mime_renders = load_mime_renders
 
 
 class MergeFallback(SphinxPostTransform):
@@ -132,7 +105,6 @@ def _digest() -> str:
 
 
 def setup(app):
-    _register_plugin()
     # An edit of the shared script or style rewrites every page (see accessibility.py).
     app.add_config_value("explorables_assets_digest", _digest(), "html")
     app.connect("builder-inited", _add_static)
