@@ -437,12 +437,14 @@ def train_models(
     generators = [torch.Generator().manual_seed(s) for s in seed_list]
     histories = tuple(History() for _ in seed_list)
 
-    def record(on_train: bool = True) -> None:
+    def record(on_train: bool = True, on_test: bool = True) -> None:
         # Each seed's network, materialised, on the whole data: the numbers train records,
         # computed the way train computes them, one seed at a time (one seed's
-        # activations stay in cache; a Python loop once per epoch costs nothing). An
-        # epoch left unscored (score_epochs) gets NaN.
-        net.copy_to_models()
+        # activations stay in cache; a Python loop once per epoch costs nothing). What
+        # is not scored this epoch (score_epochs) gets NaN.
+        on_test = on_test and test_data is not None
+        if on_train or on_test or on_epoch is not None:
+            net.copy_to_models()
         nan = float("nan")
         with torch.no_grad():
             largest: list[torch.Tensor] = []  # per seed and layer, each unit's largest |output|
@@ -462,17 +464,12 @@ def train_models(
                     history.accuracy.append(nan)
                 if test_data is not None:
                     history.test_accuracy.append(
-                        float((model(X_test).argmax(dim=1) == y_test).float().mean())
-                        if on_train or score_epochs == "test" else nan)
-            if track_dead:  # dead: 0 on every example; counted for all seeds at once
-                if on_train:
-                    units = torch.cat(largest).view(K, -1)
-                    n_dead = (units == 0).sum(dim=1).tolist()
-                    for history, count in zip(histories, n_dead):
-                        history.dead_fraction.append(count / units.shape[1])  # as sparsity.dead_fraction
-                else:
-                    for history in histories:
-                        history.dead_fraction.append(nan)
+                        float((model(X_test).argmax(dim=1) == y_test).float().mean()) if on_test else nan)
+            if track_dead:  # dead: 0 on every example (as sparsity.dead_fraction), all seeds at once
+                units = torch.cat(largest).view(K, -1) if on_train else None
+                n_dead = (units == 0).sum(dim=1).tolist() if on_train else [None] * K
+                for history, count in zip(histories, n_dead):
+                    history.dead_fraction.append(nan if count is None else count / units.shape[1])
         if on_epoch is not None:
             on_epoch(models)
 
@@ -490,6 +487,7 @@ def train_models(
             loss = F.cross_entropy(out.flatten(0, 1), y_batch.flatten(), reduction="sum") / y_batch.shape[1]
             loss.backward()
             opt.step()
-        record(on_train=score_epochs is True or epoch == epochs)
+        last = epoch == epochs
+        record(on_train=score_epochs is True or last, on_test=score_epochs is not False or last)
     net.copy_to_models()
     return SeedRuns(seed_list, histories, models)
