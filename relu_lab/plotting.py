@@ -174,7 +174,8 @@ def dark_twin(fig: Figure, *, bbox_inches: str | Bbox | None = None, laid_out: b
     laid_out : bool
         ``fig`` has just been drawn at ``fig.dpi``, so the positions its layout engine
         computed are current: the twin keeps them instead of running the layout again
-        (recolouring moves nothing), which halves the cost of a constrained-layout figure.
+        (recolouring moves nothing), which saves the layout pass (measured: about a tenth
+        of a constrained-layout twin's cost; the rest is drawing).
     **savefig_kwargs
         Passed to ``savefig`` (``dpi`` defaults to ``fig.dpi``).
 
