@@ -31,11 +31,9 @@ def _cell_seconds(cell) -> float:
     return (end - start).total_seconds()
 
 
-#: {eval} expressions that JupyterLab could not evaluate where they stand (see main).
-failed: list[str] = []
-
-
-def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
+def execute(path: Path, timeout: int = 300, slowest: int = 0) -> tuple[float, list[str]]:
+    """Run ``path`` in place; its seconds, and the {eval} expressions that JupyterLab
+    could not evaluate where they stand (see main)."""
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     lab_client_class()(nb, timeout=timeout, kernel_name="python3", record_timing=True,
@@ -50,12 +48,13 @@ def execute(path: Path, timeout: int = 300, slowest: int = 0) -> float:
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
     nbformat.write(nb, path)
+    failed = []
     for i, cell in enumerate(nb.cells):
         for item in cell.metadata.get("user_expressions", []) if cell.cell_type == "markdown" else []:
             if item["result"].get("status") != "ok":
                 failed.append(f"{path}: cell {i}: {{eval}}`{item['expression']}` gave "
                               f"{item['result'].get('ename')}: {item['result'].get('evalue')}")
-    return elapsed
+    return elapsed, failed
 
 
 def main(args: list[str]) -> int:
@@ -63,10 +62,11 @@ def main(args: list[str]) -> int:
     if args[:1] == ["--slowest"]:
         slowest, args = int(args[1]), args[2:]
     paths = [Path(a) for a in args] or sorted(Path("notebooks").glob("*.ipynb"))
-    total = 0.0
+    total, failed = 0.0, []
     for p in paths:
-        seconds = execute(p, slowest=slowest)
+        seconds, errors = execute(p, slowest=slowest)
         total += seconds
+        failed += errors
         print(f"{p}: {seconds:.1f} s")
     print(f"total: {total:.1f} s")
     if failed:
