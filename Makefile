@@ -93,7 +93,7 @@ test: test-unit test-notebooks $(if $(PINNED),test-notebooks-native) test-build 
 
 # relu_lab unit, property and doctests, and the stored-executed check on every chapter.
 test-unit: $(STAMP)
-	$(PY) -m pytest -q tests relu_lab --doctest-modules --ignore=tests/browser --ignore=tests/pdf
+	$(PY) -m pytest -q -n 2 --dist loadfile tests relu_lab --doctest-modules --ignore=tests/browser --ignore=tests/pdf
 
 # Strict nbval: every stored output must be re-derived (after the sanitizer): every
 # digit on the pinned paths, all but the ≈-marked digits elsewhere. Two notebooks run

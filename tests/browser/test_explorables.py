@@ -8,6 +8,10 @@ the arrow keys; or typing into the number box), and assert that the live readout
 the stored one, that the chart was drawn again, and that nothing was logged as an error
 or requested from outside the machine. Without JavaScript, and in print, the figure
 shows its static fallback image and its caption.
+
+The tests of a page share one load of it with the page's other browser tests
+(``book_page``); only the test without JavaScript loads it again, in its own context.
+Screenshots are of the explorables alone, one file per figure and scheme.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import HTML, SHOTS, new_page, open_book_page
+from tests.browser.conftest import HTML, SHOTS
 
 #: The explorables the book must have (by id), each on its chapter's page.
 EXPECTED = {
@@ -41,22 +45,26 @@ PAGES = _pages()
 
 
 @pytest.fixture
-def live(browser):
-    """`live(rel)`: page `rel` loaded, network blocked, every explorable drawn."""
-    opened = []
-
-    def get(rel: str, scheme: str = "light"):
-        pg = new_page(browser, color_scheme=scheme)
-        opened.append(pg)
-        open_book_page(pg, rel)
+def live(book_page):
+    """`live(rel, scheme="light", fresh=False)`: page `rel` (see `book_page`) shown in
+    `scheme`, every explorable drawn."""
+    def get(rel: str, scheme: str = "light", fresh: bool = False):
+        pg = book_page(rel, scheme, fresh=fresh)
         n = pg.locator("figure.explorable").count()
         pg.wait_for_function(f"() => document.querySelectorAll('figure.explorable.explorable-live').length === {n}",
                              timeout=20_000)
         return pg
 
-    yield get
-    for pg in opened:
-        pg.context.close()
+    return get
+
+
+def _shoot(pg, rel: str, suffix: str = "") -> None:
+    """A screenshot of each explorable of the page, as it is now."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    stem = "explorables__" + rel.replace("/", "__").removesuffix(".html")
+    for figure in pg.locator("figure.explorable").all():
+        figure.screenshot(path=str(SHOTS / f"{stem}__{figure.get_attribute('id')}{suffix}.jpg"),
+                          type="jpeg", quality=85)
 
 
 def test_the_book_has_its_explorables():
@@ -84,9 +92,10 @@ def _chart(figure) -> str:
     return figure.locator(".explorable-chart svg").first.inner_html()
 
 
-@pytest.mark.parametrize("rel", PAGES)
+@pytest.mark.parametrize("rel", PAGES, scope="session")  # page by page (see `book_page`)
 def test_each_explorable_answers_the_keyboard(live, rel):
-    pg = live(rel)
+    pg = live(rel, fresh=True)
+    pg.changed = True
     figures = pg.locator("figure.explorable")
     for i in range(figures.count()):
         figure = figures.nth(i)
@@ -122,29 +131,26 @@ def test_each_explorable_answers_the_keyboard(live, rel):
             pg.keyboard.press("Enter")
             pg.wait_for_function("([e, t]) => e.textContent === t",
                                  arg=[readout.element_handle(), check["readout"]], timeout=5_000)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / ("explorables__" + rel.replace("/", "__").removesuffix(".html") + ".jpg")),
-                  full_page=True, type="jpeg", quality=80)
+    _shoot(pg, rel)
     assert pg.blocked == [], f"{rel} tried to reach the network: {pg.blocked}"
     assert pg.console_errors == [], f"{rel} console errors: {pg.console_errors}"
 
 
-@pytest.mark.parametrize("rel", PAGES)
+@pytest.mark.parametrize("rel", PAGES, scope="session")
 def test_explorables_follow_the_dark_scheme(live, rel):
+    """The reader switches to the dark scheme with the page open; the charts follow."""
     pg = live(rel, scheme="dark")
     ink = pg.evaluate("() => getComputedStyle(document.querySelector('.explorable-chart')).color")
     label = pg.evaluate("() => getComputedStyle(document.querySelector('.explorable-chart svg text')).fill")
     assert label == ink, "chart text is not in the page's ink"
     dark = [int(v) for v in re.findall(r"\d+", ink)[:3]]
     assert sum(dark) > 3 * 150, f"chart ink {ink} is not light on the dark page"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    pg.screenshot(path=str(SHOTS / ("explorables__" + rel.replace("/", "__").removesuffix(".html") + ".dark.jpg")),
-                  full_page=True, type="jpeg", quality=80)
+    _shoot(pg, rel, ".dark")
     assert pg.console_errors == [] and pg.blocked == []
 
 
-@pytest.mark.parametrize("rel", PAGES)
-def test_without_javascript_and_in_print_the_fallback_shows(browser, rel):
+@pytest.mark.parametrize("rel", PAGES, scope="session")
+def test_without_javascript_and_in_print_the_fallback_shows(browser, live, rel):
     context = browser.new_context(java_script_enabled=False)
     try:
         pg = context.new_page()
@@ -157,15 +163,13 @@ def test_without_javascript_and_in_print_the_fallback_shows(browser, rel):
             assert not figure.locator(".explorable-controls").is_visible()
     finally:
         context.close()
-    pg = new_page(browser)
+    pg = live(rel)
+    pg.emulate_media(media="print")
     try:
-        open_book_page(pg, rel)
-        pg.wait_for_selector("figure.explorable.explorable-live")
-        pg.emulate_media(media="print")
         for figure in pg.locator("figure.explorable").all():
             assert figure.locator("img.explorable-fallback").is_visible()
             assert not figure.locator(".explorable-chart").is_visible()
             assert not figure.locator(".explorable-controls").is_visible()
             assert figure.locator("figcaption").is_visible()
     finally:
-        pg.context.close()
+        pg.emulate_media(media="screen")
