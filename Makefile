@@ -98,9 +98,11 @@ test-unit: $(STAMP)
 # Strict nbval: every stored output must be re-derived (after the sanitizer): every
 # digit on the pinned paths, all but the ≈-marked digits elsewhere. Two notebooks run
 # at once (one kernel per worker); every cell of a notebook stays in its worker, in
-# order (--dist loadfile).
+# order (--dist loadfile). This run is in the build's configuration, so each chapter
+# that passes is also stored in the build's execution cache (tests/tools/nbval_cache.py)
+# and test-build does not execute it again.
 test-notebooks: $(STAMP) $(if $(PINNED),,$(UNPINNED_SANITIZE))
-	$(REPRO) $(NBVAL) --nbval-sanitize-with $(if $(PINNED),$(SANITIZE),$(UNPINNED_SANITIZE))
+	$(REPRO) $(NBVAL) -p tests.tools.nbval_cache --nbval-sanitize-with $(if $(PINNED),$(SANITIZE),$(UNPINNED_SANITIZE))
 
 # The same notebooks on this CPU's own kernels and 2 threads, as a learner's laptop
 # runs them (part of `make test` when the main run is pinned).

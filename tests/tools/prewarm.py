@@ -11,7 +11,8 @@ as the build's own executions do (``tests/tools/evals.py``), so that the build f
 Its kernels draw the figures' dark twins, as the build's do
 (``book/_ext/dark_figures.py``). Nothing else changes: a notebook already cached is skipped, and a notebook that fails
 is not cached, so the build executes it again itself and reports the error as usual.
-`make book` and `make test` call this before `jupyter-book build`.
+`make book` and `make test` call this before `jupyter-book build`. In `make test` the
+pinned nbval run has usually cached every chapter already (``tests/tools/nbval_cache.py``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from tests.tools.evals import with_eval_cell
 from tests.tools.kernels import use_ipc_transport
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "_build" / ".jupyter_cache"
+#: The build's execution cache (``RELU_LAB_BOOK_CACHE`` names another one, for tests).
+CACHE = Path(os.environ.get("RELU_LAB_BOOK_CACHE", ROOT / "_build" / ".jupyter_cache"))
 
 
 def _timeout() -> int:
@@ -45,6 +47,15 @@ def _run(path: str, timeout: int) -> tuple[str, nbformat.NotebookNode | None, fl
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
                                  allow_errors=False, meta_override=True)
     return path, nb, result.time, "" if result.err is None else type(result.err).__name__
+
+
+def store(path: str, nb: nbformat.NotebookNode, seconds: float, cache=None) -> None:
+    """Put notebook ``path``, executed as ``nb`` (with its {eval} cell), in the build's
+    cache, as myst-nb's "cache" mode would after executing it itself."""
+    cache = cache or get_cache(str(CACHE))
+    record = cache.add_nb_to_project(path)
+    cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
+                                check_validity=False, overwrite=True)
 
 
 def main(args: list[str]) -> int:
@@ -67,9 +78,7 @@ def main(args: list[str]) -> int:
             if error:
                 print(f"prewarm: {name} failed ({error}); the build will run it and report why")
                 continue
-            record = cache.add_nb_to_project(path)
-            cache.cache_notebook_bundle(CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds}),
-                                        check_validity=False, overwrite=True)
+            store(path, nb, seconds, cache)
             print(f"prewarm: {name} executed in {seconds:.1f} s")
     return 0
 
