@@ -61,9 +61,11 @@ def show_scheme(pg, scheme: str) -> None:
     """Switch the reader's system setting; the theme (`default_mode: auto`) follows it live."""
     pg.emulate_media(color_scheme=scheme)
     pg.wait_for_function("s => document.documentElement.dataset.theme === s", arg=scheme, timeout=5_000)
-    # The theme's colours change with CSS transitions: let them end before anyone reads a colour.
-    pg.evaluate("() => Promise.all(document.getAnimations()"
-                ".filter(a => a.effect.getTiming().iterations !== Infinity).map(a => a.finished))")
+    # The theme's colours change with CSS transitions: end them now, before anyone reads a
+    # colour. (Awaiting their `finished` promises instead has no timeout, and hung a test
+    # when a page stopped producing frames.)
+    pg.evaluate("() => document.getAnimations()"
+                ".filter(a => a.effect.getTiming().iterations !== Infinity).forEach(a => a.finish())")
 
 
 @pytest.fixture

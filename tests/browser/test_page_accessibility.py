@@ -36,7 +36,9 @@ REVEAL = """async () => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('.toggle-hidden > .admonition-title .toggle-button').forEach(b => b.click());
   await new Promise(r => setTimeout(r, 50));
-  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  // Two frames, or one second if the page produces none (an evaluate has no timeout).
+  await Promise.race([new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))),
+                      new Promise(r => setTimeout(r, 1000))]);
 }"""
 # Colour contrast is most of axe's time (several ms per element on a chapter page), and
 # a page repeats the same few kinds of text thousands of times: 3,600 elements with text
