@@ -466,10 +466,12 @@ def train_models(
                     history.test_accuracy.append(
                         float((model(X_test).argmax(dim=1) == y_test).float().mean()) if on_test else nan)
             if track_dead:  # dead: 0 on every example (as sparsity.dead_fraction), all seeds at once
-                units = torch.cat(largest).view(K, -1) if on_train else None
-                n_dead = (units == 0).sum(dim=1).tolist() if on_train else [None] * K
-                for history, count in zip(histories, n_dead):
-                    history.dead_fraction.append(nan if count is None else count / units.shape[1])
+                fractions = [nan] * K
+                if on_train:
+                    units = torch.cat(largest).view(K, -1)
+                    fractions = [count / units.shape[1] for count in (units == 0).sum(dim=1).tolist()]
+                for history, fraction in zip(histories, fractions):
+                    history.dead_fraction.append(fraction)
         if on_epoch is not None:
             on_epoch(models)
 
