@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from nbval.plugin import IPyNbCell
 
 from relu_lab.plotting import DARK_TWINS_ENV
 
@@ -38,7 +39,7 @@ def pytest_configure(config) -> None:
 
 
 def _is_nbval_cell(item) -> bool:
-    return type(item).__name__ == "IPyNbCell"
+    return isinstance(item, IPyNbCell)
 
 
 def _path(item) -> Path:
@@ -72,7 +73,6 @@ def pytest_runtest_teardown(item, nextitem) -> None:
 
 def _eval_outputs(notebook_item, cell) -> list | None:
     """Run the {eval} cell in the notebook's kernel, through nbval's own cell runner."""
-    from nbval.plugin import IPyNbCell
     item = IPyNbCell.from_parent(notebook_item, name="{eval} values", cell_num=-1, cell=cell,
                                  options={"check": False, "skip": False, "check_exception": False})
     try:
@@ -86,10 +86,11 @@ def _store(notebook_item, path: Path, run: dict) -> None:
     from tests.tools.evals import with_eval_cell
     from tests.tools.prewarm import CACHE, store
 
-    nb = with_eval_cell(nbformat.read(str(path), as_version=4))
+    # The notebook as nbval read it from disk, with the {eval} cell, if it has one, last.
+    n_chapter = sum(c.cell_type == "code" for c in notebook_item.nb.cells)
+    nb = with_eval_cell(notebook_item.nb)
     code = [c for c in nb.cells if c.cell_type == "code"]
     outputs = run.get("outputs", {})
-    n_chapter = len(code) - (len(code) > len(outputs))  # the {eval} cell, if any, is last
     if sorted(outputs) != list(range(n_chapter)) or any(o is None for o in outputs.values()):
         return  # a cell that did not run
     if n_chapter < len(code):
