@@ -1,8 +1,8 @@
-"""The book's one plotting style, and a function plotted beside its derivative.
+"""The book's one plotting style, a function beside its derivative, and a race.
 
-Introduced in chapter 3. The palette is Okabe & Ito's, which stays distinguishable
-for the common forms of colour blindness; each activation keeps its colour across
-the whole book.
+Introduced in chapter 3 (:func:`plot_paired_race` in chapter 10). The palette is
+Okabe & Ito's, which stays distinguishable for the common forms of colour blindness;
+each activation keeps its colour across the whole book.
 
 The book follows its reader's colour scheme. In a notebook, :func:`use_style` also
 makes every figure carry a twin drawn for a dark page (:func:`dark_twin`): greys,
@@ -18,11 +18,12 @@ import base64
 import io
 import os
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import Collection
@@ -34,7 +35,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 __all__ = ["COLORS", "ACTIVATION_COLORS", "DARK_PAGE", "DARK_INK", "use_style", "dark_twin",
-           "plot_with_derivative"]
+           "plot_with_derivative", "plot_paired_race"]
 
 #: Okabe-Ito colour-blind-safe palette.
 COLORS: dict[str, str] = {
@@ -296,3 +297,92 @@ def plot_with_derivative(
         ax.axhline(0, color="0.6", lw=0.8, zorder=0)
         ax.axvline(0, color="0.6", lw=0.8, zorder=0)
     return fig, (ax_f, ax_df)
+
+
+def _outline(color: str) -> list:
+    """A dark edge for the palette's yellow, which is faint on a white page."""
+    if color != COLORS["yellow"]:
+        return []
+    return [patheffects.withStroke(linewidth=4, foreground="0.35")]
+
+
+def plot_paired_race(
+    curves: Mapping[str, np.ndarray],
+    differences: Mapping[str, np.ndarray],
+    *,
+    baseline: str = "relu",
+    clip: float = -10.0,
+    thin: Sequence[str] = ("sigmoid",),
+) -> tuple[Figure, tuple[Axes, Axes]]:
+    """A race of activations: median learning curves, and each seed's gap to a baseline.
+
+    Introduced in chapter 10. The left panel draws, per activation, the median over the
+    seeds of its training accuracy after every epoch. The right panel gives every
+    activation but ``baseline`` a row with one dot per seed: its test accuracy minus
+    the baseline's on the same seed, in percentage points. Gaps below ``clip`` are
+    drawn at the left edge, as arrowheads when every seed of a row lies there.
+
+    Parameters
+    ----------
+    curves : dict of str to array_like
+        Activation name to training accuracies (fractions), one row per seed and one
+        column per epoch. The dict's order is the order of the legend and of the rows.
+    differences : dict of str to array_like
+        Activation name to its test accuracy minus the baseline's, one value per seed
+        (fractions); needed for every activation of ``curves`` but ``baseline``.
+    baseline : str
+        The activation the others are compared with; it has no row on the right.
+    clip : float
+        The right panel's left edge, in percentage points (negative).
+    thin : sequence of str
+        Activations drawn as thin solid lines, unlike the dashed styles of the others.
+
+    Returns
+    -------
+    fig, (ax_curves, ax_gaps)
+
+    Examples
+    --------
+    >>> curves = {"relu": [[0.5, 0.9], [0.6, 0.9]], "tanh": [[0.4, 0.8], [0.5, 0.9]]}
+    >>> fig, (ax_c, ax_d) = plot_paired_race(curves, {"tanh": [-0.01, 0.02]})
+    >>> [line.get_label() for line in ax_c.get_lines()], ax_c.get_lines()[1].get_ydata()
+    (['relu', 'tanh'], array([45., 85.]))
+    >>> plt.close(fig)
+    """
+    if not isinstance(curves, Mapping) or not isinstance(differences, Mapping):
+        raise TypeError("curves and differences must be dicts from activation name to values")
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip < 0:
+        raise ValueError(f"clip must be a negative number of points, got {clip!r}")
+    rows = [name for name in curves if name != baseline]
+    missing = [name for name in rows if name not in differences]
+    if missing:
+        raise ValueError(f"differences needs one value per seed for {missing}")
+    fig, (ax_c, ax_d) = plt.subplots(1, 2, figsize=(8.5, 3.6), layout="constrained")
+    gaps = {name: 100 * np.asarray(differences[name], dtype=float) for name in rows}
+    for i, name in enumerate(curves):
+        color = ACTIVATION_COLORS.get(name, COLORS["black"])
+        look = dict(color=color, path_effects=_outline(color))
+        seeds = np.asarray(curves[name], dtype=float)
+        ax_c.plot(100 * np.median(seeds, axis=0), lw=1 if name in thin else 2,
+                  ls="-" if name in thin else ["-", "--", "-.", ":"][i % 4], label=name, **look)
+        if name == baseline:
+            continue
+        d, row = gaps[name], rows.index(name)
+        below = d.max() < clip
+        ax_d.plot(np.maximum(d, clip + 0.4), row + np.linspace(-0.2, 0.2, d.size),
+                  "<" if below else "o", mec="0.2", ms=7, ls="none", **look)
+        if below:
+            ax_d.annotate(f"all {d.size} seeds below {clip:g}".replace("-", "\u2212"),
+                          (clip + 1, row), va="center", fontsize=8)
+    name = "ReLU" if baseline == "relu" else baseline
+    right = max(5.0, np.ceil(max(d.max() for d in gaps.values()))) + 0.5 if gaps else 5.5
+    ax_c.set(xlabel="epoch", ylabel="training accuracy (%)", ylim=(0, 102),
+             title=f"Learning curves (median of {seeds.shape[0]} seeds)")
+    ax_c.legend(loc="lower right", fontsize=8, ncol=2)
+    ax_d.axvline(0, color="0.5", lw=1)
+    ax_d.set(yticks=range(len(rows)), yticklabels=rows, xlim=(clip, right),
+             xticks=np.arange(clip, right, 5),
+             xlabel=f"test accuracy minus {name}'s, same seed (points)",
+             title=f"Paired with {name}: one dot per seed")
+    ax_d.invert_yaxis()
+    return fig, (ax_c, ax_d)

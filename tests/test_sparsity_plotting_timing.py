@@ -14,7 +14,8 @@ from torch import nn
 
 from relu_lab.activations import relu, relu_derivative
 from relu_lab.models import mlp
-from relu_lab.plotting import COLORS, plot_with_derivative, use_style
+from relu_lab.plotting import (ACTIVATION_COLORS, COLORS, plot_paired_race,
+                               plot_with_derivative, use_style)
 from relu_lab.sparsity import capture_activations, dead_fraction, dead_units, zero_fraction
 from relu_lab.timing import Timing, time_call
 
@@ -102,6 +103,37 @@ def test_plot_with_derivative_draws_both_panels():
 def test_plot_bad_input(kwargs, exc):
     with pytest.raises(exc):
         plot_with_derivative(**kwargs)
+
+
+def test_plot_paired_race_draws_medians_and_one_dot_per_seed():
+    use_style()
+    curves = {"relu": [[0.5, 0.9], [0.7, 0.9], [0.6, 1.0]],
+              "silu": np.full((3, 2), 0.8), "sigmoid": np.full((3, 2), 0.3)}
+    gaps = {"silu": [0.01, -0.02, 0.03], "sigmoid": [-0.3, -0.25, -0.4]}
+    fig, (ax_c, ax_d) = plot_paired_race(curves, gaps)
+    lines = ax_c.get_lines()
+    assert [line.get_label() for line in lines] == ["relu", "silu", "sigmoid"]
+    np.testing.assert_allclose(lines[0].get_ydata(), [60, 90])  # median of the seeds
+    assert lines[0].get_color() == ACTIVATION_COLORS["relu"]
+    assert lines[1].get_path_effects() and not lines[0].get_path_effects()  # yellow: edged
+    assert lines[2].get_linewidth() < lines[1].get_linewidth()  # the thin sigmoid
+    silu, sigmoid = [line for line in ax_d.get_lines() if line.get_marker() in ("o", "<")]
+    np.testing.assert_allclose(silu.get_xdata(), [1, -2, 3])  # points, one dot per seed
+    np.testing.assert_allclose(silu.get_ydata(), [-0.2, 0, 0.2])  # row 0, jittered
+    assert sigmoid.get_marker() == "<" and (sigmoid.get_xdata() > -10).all()  # clipped
+    assert [t.get_text() for t in ax_d.get_yticklabels()] == ["silu", "sigmoid"]
+    assert "ReLU's" in ax_d.get_xlabel() and ax_d.texts[0].get_text().startswith("all 3")
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("args, kwargs, exc", [
+    (([[0.5]], {}), {}, TypeError),
+    (({"relu": [[0.5]], "elu": [[0.6]]}, {}), {}, ValueError),   # no gaps for elu
+    (({"relu": [[0.5]]}, {}), {"clip": 5}, ValueError),
+])
+def test_plot_paired_race_bad_input(args, kwargs, exc):
+    with pytest.raises(exc):
+        plot_paired_race(*args, **kwargs)
 
 
 def test_time_call_reports_median_and_spread():
