@@ -22,6 +22,12 @@ Examples
 True
 >>> bool(check("relu", lambda x: x, verbose=False))  # the identity is not ReLU
 False
+
+``"relu"`` accepts a zero of either sign for -0.0 (with a note); ``"relu_strict"``
+(chapter 3) asks for PyTorch's -0.0, which ``np.maximum`` does not give:
+
+>>> bool(check("relu_strict", lambda x: np.maximum(x, 0), verbose=False))
+False
 >>> "he_std" in check.names()
 True
 """
@@ -145,6 +151,8 @@ class _Elementwise:
     lenient: dict[str, tuple[float, ...]] = field(default_factory=dict)
     #: (input, wrong output) -> hint; a wrong output of None matches any
     hints: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    #: a zero of the other sign than PyTorch's fails (otherwise it passes with a note)
+    signed_zero: bool = False
 
     def cases(self) -> Iterator[tuple[str, np.ndarray]]:
         rng = np.random.default_rng(0)
@@ -202,6 +210,12 @@ class _Elementwise:
         zeros = (flat_ref == 0) & (flat_out == 0)
         if np.any(np.signbit(flat_out[zeros]) != np.signbit(flat_ref[zeros])):
             i = np.flatnonzero(zeros & (np.signbit(flat_out) != np.signbit(flat_ref)))[0]
+            if self.signed_zero:
+                raise _Fail(f"for x = {_fmt(flat_x[i])} ({desc}) your {name} returns {_fmt(flat_out[i])}, "
+                            f"but PyTorch returns {_fmt(flat_ref[i])}. The two zeros compare equal, so "
+                            f"only np.signbit tells them apart, and this exercise asks for PyTorch's sign "
+                            f"too: replace only the inputs that are below 0 and pass every other input "
+                            f"through unchanged. See {self.see}.")
             note = (f"for x = {_fmt(flat_x[i])} your {name} returns {_fmt(flat_out[i])} and PyTorch "
                     f"{_fmt(flat_ref[i])}. The two zeros compare equal, so this passes; only "
                     f"np.signbit tells them apart. See {self.see}.")
@@ -388,6 +402,10 @@ _SEE3 = "chapter 3, 'NumPy against PyTorch, on the awkward inputs'"
 _SEE11 = "chapter 11, 'Bounded and cheap: ReLU6 and hard-swish'"
 _EXERCISES: dict[str, Callable[[Callable[..., Any], str], tuple[int, list[str]]]] = {
     "relu": _Elementwise(A.relu, _SEE3, exact=True, hints={
+        ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
+        ("-inf", "nan"): "In floating point, -inf * 0 is nan. ",
+    }),
+    "relu_strict": _Elementwise(A.relu, _SEE3, exact=True, signed_zero=True, hints={
         ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
         ("-inf", "nan"): "In floating point, -inf * 0 is nan. ",
     }),

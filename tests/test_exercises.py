@@ -14,6 +14,7 @@ from relu_lab.exercises import GRADE_LOG_ENV, Result, check
 
 CORRECT = {
     "relu": lambda x: np.where(x < 0, 0.0, x).astype(x.dtype),
+    "relu_strict": lambda x: np.where(x < 0, 0.0, x).astype(x.dtype),
     "relu_derivative": lambda x: (x > 0).astype(x.dtype),
     "leaky_relu": lambda x, negative_slope=0.01: np.where(x > 0, x, negative_slope * x),
     "sigmoid": lambda x: special.expit(x).astype(x.dtype),
@@ -62,6 +63,9 @@ WRONG = [
     ("relu", lambda x: np.where(x > 0, x, 0.0).astype(x.dtype), ["x = nan", "Hiding a NaN"]),
     ("relu", lambda x: np.maximum(x, 0.5 * 0).astype(np.float64), ["dtype float64", "keeps the input's dtype float32"]),
     ("relu", lambda x: np.maximum(x, 0).ravel(), ["shape (12,)", "expected (3, 4)"]),
+    ("relu_strict", lambda x: np.maximum(x, 0).astype(x.dtype),
+     ["x = -0.0", "returns 0.0", "PyTorch returns -0.0", "np.signbit", "below 0"]),
+    ("relu_strict", lambda x: np.where(x > 0, x, 0.0).astype(x.dtype), ["x = nan", "Hiding a NaN"]),
     ("relu_derivative", lambda x: (x >= 0).astype(x.dtype), ["x = -0.0", "left derivative, 0"]),
     ("relu_derivative", lambda x: np.ones_like(x), ["x = -3", "returns 1"]),
     ("leaky_relu", lambda x, negative_slope=0.01: np.where(x > 0, x, 0.01 * x), ["negative_slope=0.2", "-0.6"]),

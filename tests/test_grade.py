@@ -81,25 +81,25 @@ def test_grades_csv_exactly(graded):
     code, _, _, out = graded
     assert code == 0
     header = ("notebook,clip_by_norm,dead_units,gelu,hardswish,he_std,leaky_relu,linear_collapse,relu,relu6,"
-              "relu_derivative,sigmoid,sigmoid_derivative,silu,sparsity,tanh_derivative,total,problems")
+              "relu_derivative,relu_strict,sigmoid,sigmoid_derivative,silu,sparsity,tanh_derivative,total,problems")
     assert grade.COLUMNS == header.split(",")
     assert (out / "grades.csv").read_text(encoding="utf-8").splitlines() == [
         header,
-        "ada/03_relu_function.ipynb,,,,,,,,1,,1,,,,,,2,ok",
-        "bad/exception.ipynb,,,,,,,,1,,,,,,,,1,exception: cell 3: ZeroDivisionError: division by zero",
-        "bad/fake_pass.ipynb,,,,,,,,0,,,,,,,,0,ok",
-        "bad/infinite_loop.ipynb,,,,,0,,,1,,,,,,,,1,"
+        "ada/03_relu_function.ipynb,,,,,,,,,,1,1,,,,,,2,ok",
+        "bad/exception.ipynb,,,,,,,,1,,,,,,,,,1,exception: cell 3: ZeroDivisionError: division by zero",
+        "bad/fake_pass.ipynb,,,,,,,,0,,,,,,,,,0,ok",
+        "bad/infinite_loop.ipynb,,,,,0,,,1,,,,,,,,,1,"
         "timed out: cell 3 ran past 3 s and was interrupted; timed out: cell 7 ran past 3 s and was interrupted",
-        "bad/kernel_dies.ipynb,,,,,,,,0,,,,,,,,0,kernel died: cell 3 ended the Python process; later cells did not run",
-        "bad/prints_a_lot.ipynb,,,,,,,,1,,,,,,,,1,"
+        "bad/kernel_dies.ipynb,,,,,,,,0,,,,,,,,,0,kernel died: cell 3 ended the Python process; later cells did not run",
+        "bad/prints_a_lot.ipynb,,,,,,,,1,,,,,,,,,1,"
         "output truncated: cell 3 printed 2.0 MB (limit 100 kB; the grader keeps none of it)",
-        "bad/renamed.ipynb,,,,,,,,0,,,,,,,,0,"
+        "bad/renamed.ipynb,,,,,,,,0,,,,,,,,,0,"
         "function missing: cell 4 (check 'relu'): name 'my_relu' is not defined",
-        "bad/syntax_error.ipynb,,,,,,,,0,,,,,,,,0,"
+        "bad/syntax_error.ipynb,,,,,,,,0,,,,,,,,,0,"
         "syntax error: cell 3: expected ':' (line 1); function missing: cell 4 (check 'relu'): "
         "name 'my_relu' is not defined",
-        "ben/03_relu_function.ipynb,,,,,,,,0,,0,,,,,,0,ok",
-        "not_json.ipynb,,,,,,,,,,,,,,,,0,"
+        "ben/03_relu_function.ipynb,,,,,,,,,,0,0,,,,,,0,ok",
+        "not_json.ipynb,,,,,,,,,,,,,,,,,0,"
         "invalid notebook: not valid JSON (Expecting value: line 1 column 12 (char 11))",
     ]
 
@@ -118,7 +118,7 @@ def test_feedback_files_hold_what_check_printed(graded):
                      "bad/renamed.txt", "bad/syntax_error.txt", "ben/03_relu_function.txt",
                      "not_json.txt"]
     ada = (feedback / "ada/03_relu_function.txt").read_text(encoding="utf-8")
-    assert "Exercises passed: 2 of 2." in ada and "✓ relu: all 6 checks passed." in ada
+    assert "Exercises passed: 2 of 2." in ada and "✓ relu_strict: all 6 checks passed." in ada
     ben = (feedback / "ben/03_relu_function.txt").read_text(encoding="utf-8")
     assert "Exercises passed: 0 of 2." in ben and ben.count("still raises NotImplementedError") == 2
     fake = (feedback / "bad/fake_pass.txt").read_text(encoding="utf-8")
