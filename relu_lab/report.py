@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relu_lab._validation import as_float_array
+from relu_lab._validation import as_float_array, check_positive_int, check_real
 
-__all__ = ["MARK", "MINUS", "measured", "median_range", "seed_count", "Paired", "paired"]
+__all__ = ["MARK", "MINUS", "measured", "median_range", "seed_count", "times_ten", "Paired", "paired"]
 
 #: The prefix that marks a machine-dependent number in printed output and in the prose.
 MARK = "≈"
@@ -91,6 +91,35 @@ def measured(value: float, spec: str = ".3g") -> str:
     if text.startswith("-") and math.isfinite(value) and not any(d in "123456789" for d in text.split("e")[0]):
         text = text[1:]  # a small negative number that rounds to 0 prints as 0, not −0
     return MARK + (MINUS + text[1:] if text.startswith("-") else text)
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+def times_ten(value: float, digits: int = 1) -> str:
+    """``value`` in the prose's scientific notation: ``"4.5 × 10⁻⁵"``, not ``"4.5e-05"``.
+
+    For exact numbers (closed forms, bounds); it adds no ``≈`` mark. ``value`` is a real
+    number or a 0-d array; ``digits`` is the number of digits after the mantissa's
+    point; a negative value gets a true minus.
+
+    Examples
+    --------
+    >>> times_ten(4.54e-05)
+    '4.5 × 10⁻⁵'
+    >>> times_ten(0.25 ** 10, digits=2)
+    '9.54 × 10⁻⁷'
+    >>> times_ten(-1234.0)
+    '−1.2 × 10³'
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:  # what NumPy functions return
+        value = value.item()
+    value = check_real(value, "value")
+    digits = check_positive_int(digits, "digits", minimum=0)
+    mantissa, exponent = f"{value:.{digits}e}".split("e")
+    if mantissa.startswith("-"):
+        mantissa = MINUS + mantissa[1:]
+    return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPT)}"
 
 
 def seed_count(count: int, total: int, noun: str = "seeds") -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relu_lab.report import MARK, MINUS, measured, median_range, paired, seed_count
+from relu_lab.report import MARK, MINUS, measured, median_range, paired, seed_count, times_ten
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,3 +122,18 @@ def test_points_never_says_every_seed_when_it_is_not_so():
         p.points(every=True)
     with pytest.raises(TypeError, match="every must be a bool"):
         p.points(every=1)
+
+
+def test_times_ten_writes_the_prose_notation():
+    assert times_ten(4.54e-05) == "4.5 × 10⁻⁵" and times_ten(9.54e-07) == "9.5 × 10⁻⁷"
+    assert times_ten(3.1e12, digits=0) == "3 × 10¹²" and times_ten(0.0) == "0.0 × 10⁰"
+    assert times_ten(-2.5e-3) == "\u22122.5 × 10⁻³"  # a true minus, as the prose writes it
+    assert times_ten(np.float32(1e-10)) == "1.0 × 10⁻¹⁰" and times_ten(np.array(4.54e-5)) == "4.5 × 10⁻⁵"
+    with pytest.raises(ValueError, match="value"):
+        times_ten(float("nan"))
+    with pytest.raises(TypeError, match="value"):
+        times_ten("1e-5")
+    with pytest.raises(TypeError, match="value"):
+        times_ten(np.array([1e-5, 2e-5]))
+    with pytest.raises(ValueError, match="digits"):
+        times_ten(1.0, digits=-1)
