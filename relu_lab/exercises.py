@@ -400,15 +400,14 @@ def _fmt_vec(v: np.ndarray) -> str:
 
 _SEE3 = "chapter 3, 'NumPy against PyTorch, on the awkward inputs'"
 _SEE11 = "chapter 11, 'Bounded and cheap: ReLU6 and hard-swish'"
+#: the classic wrong ReLUs of both "relu" checks
+_RELU_HINTS = {
+    ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
+    ("-inf", "nan"): "In floating point, -inf * 0 is nan. ",
+}
 _EXERCISES: dict[str, Callable[[Callable[..., Any], str], tuple[int, list[str]]]] = {
-    "relu": _Elementwise(A.relu, _SEE3, exact=True, hints={
-        ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
-        ("-inf", "nan"): "In floating point, -inf * 0 is nan. ",
-    }),
-    "relu_strict": _Elementwise(A.relu, _SEE3, exact=True, signed_zero=True, hints={
-        ("nan", None): "Hiding a NaN as 0 hides a bug upstream; test `x < 0` rather than `x > 0`. ",
-        ("-inf", "nan"): "In floating point, -inf * 0 is nan. ",
-    }),
+    "relu": _Elementwise(A.relu, _SEE3, exact=True, hints=_RELU_HINTS),
+    "relu_strict": _Elementwise(A.relu, _SEE3, exact=True, signed_zero=True, hints=_RELU_HINTS),
     "relu_derivative": _Elementwise(A.relu_derivative, "chapter 3, 'The derivative at zero'", exact=True,
                                     lenient={"nan": (0.0, 1.0, float("nan"))}, hints={
         ("0.0", None): "ReLU has a kink at 0; PyTorch uses the left derivative, 0. ",
