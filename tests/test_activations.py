@@ -50,6 +50,11 @@ def torch_pair(name: str, x: np.ndarray, **kw):
 EXACT = {"relu", "leaky_relu", "prelu"}
 
 
+#: assert_same's relative tolerance for smooth functions, per dtype (a few units in the
+#: last place).
+RTOL = {np.float16: 2e-3, np.float32: 2e-6, np.float64: 1e-12}
+
+
 def assert_same(ours: np.ndarray, theirs: np.ndarray, exact: bool) -> None:
     assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
     if exact:
@@ -59,7 +64,7 @@ def assert_same(ours: np.ndarray, theirs: np.ndarray, exact: bool) -> None:
     else:
         # Both sides round differently (erf's tail, exp's last bit), so allow a few
         # units in the last place relative to the value, and absolutely near zero.
-        rtol = {np.float16: 2e-3, np.float32: 2e-6, np.float64: 1e-12}[ours.dtype.type]
+        rtol = RTOL[ours.dtype.type]
         atol = 4 * float(np.finfo(ours.dtype).eps)
         np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol, equal_nan=True)
 

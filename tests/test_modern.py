@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 
 import relu_lab.modern as M
 from relu_lab.activations import get_activation
-from tests.test_activations import FLOAT_DTYPES, assert_same, float_arrays
+from tests.test_activations import FLOAT_DTYPES, RTOL, assert_same, float_arrays
 
 TORCH = {
     "relu6": F.relu6,
@@ -110,7 +110,7 @@ def test_gated_units_match_torch(name, dtype, x):
         # x * (1 + erf(x / sqrt 2)) / 2, whose cancellation leaves errors of a few 1e-7
         # near x = -3, so the absolute tolerance scales with |a|.
         a = np.abs(np.split(arr, 2, axis=dim)[0]).astype(np.float64)
-        rtol = {np.float16: 2e-3, np.float32: 2e-6, np.float64: 1e-12}[got.dtype.type]
+        rtol = RTOL[got.dtype.type]
         atol = 4 * float(np.finfo(got.dtype).eps) * np.maximum(a, 1)
         err = np.abs(got.astype(np.float64) - ref.astype(np.float64))
         assert (err <= rtol * np.abs(ref.astype(np.float64)) + atol).all(), (got, ref)
