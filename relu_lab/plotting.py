@@ -35,7 +35,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 __all__ = ["COLORS", "ACTIVATION_COLORS", "DARK_PAGE", "DARK_INK", "use_style", "dark_twin",
-           "plot_with_derivative", "plot_paired_race"]
+           "plot_with_derivative", "plot_paired_race", "outline"]
 
 #: Okabe-Ito colour-blind-safe palette.
 COLORS: dict[str, str] = {
@@ -299,8 +299,17 @@ def plot_with_derivative(
     return fig, (ax_f, ax_df)
 
 
-def _outline(color: str) -> list:
-    """A dark edge for the palette's yellow, which is faint on a white page."""
+def outline(color: str) -> list:
+    """Path effects for a line of ``color``: a dark edge for the palette's yellow, which
+    is faint on a white page, and none for the other colours.
+
+    Examples
+    --------
+    >>> plt.plot([0, 1], color=ACTIVATION_COLORS["silu"],  # doctest: +SKIP
+    ...          path_effects=outline(ACTIVATION_COLORS["silu"]))
+    >>> outline(COLORS["blue"])
+    []
+    """
     if color != COLORS["yellow"]:
         return []
     return [patheffects.withStroke(linewidth=4, foreground="0.35")]
@@ -361,7 +370,7 @@ def plot_paired_race(
     gaps = {name: 100 * np.asarray(differences[name], dtype=float) for name in rows}
     for i, name in enumerate(curves):
         color = ACTIVATION_COLORS.get(name, COLORS["black"])
-        look = dict(color=color, path_effects=_outline(color))
+        look = dict(color=color, path_effects=outline(color))
         seeds = np.asarray(curves[name], dtype=float)
         ax_c.plot(100 * np.median(seeds, axis=0), lw=1 if name in thin else 2,
                   ls="-" if name in thin else ["-", "--", "-.", ":"][i % 4], label=name, **look)
